@@ -1,0 +1,132 @@
+import { GpuError, deviceLostMessage } from './errors.ts';
+import { PipelineCache } from './pipelines.ts';
+import { BufferPool } from './pool.ts';
+import { Recorder } from './recorder.ts';
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  shaderF16: boolean;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+}
+
+export interface GpuOptions {
+  /** Smallest buffer and binding sizes the work needs; the adapter's maximum is requested regardless. */
+  minBufferSize?: number;
+  powerPreference?: GPUPowerPreference;
+}
+
+/** One WebGPU device with its buffer pool and pipeline cache; the same in the browser and Node. */
+export class Gpu {
+  readonly pool: BufferPool;
+  readonly pipelines: PipelineCache;
+  lostMessage: string | null = null;
+  private readonly errors: string[] = [];
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterSummary,
+  ) {
+    this.pool = new BufferPool(device, device.limits.maxStorageBufferBindingSize);
+    this.pipelines = new PipelineCache(device);
+    device.lost.then((info) => {
+      this.lostMessage = deviceLostMessage(info.reason, info.message);
+    });
+    // Error scopes around submissions crash Dawn's Node binding; uncaptured errors are collected
+    // here instead and raised by `sync`.
+    device.addEventListener('uncapturederror', (e) => {
+      const error = (e as GPUUncapturedErrorEvent).error;
+      const oom = error.constructor?.name === 'GPUOutOfMemoryError' || /out of memory/i.test(error.message);
+      this.errors.push(oom ? `out of memory: ${error.message}` : error.message);
+    });
+  }
+
+  get features(): { shaderF16: boolean } {
+    return { shaderF16: this.device.features.has('shader-f16') };
+  }
+
+  recorder(label: string): Recorder {
+    return new Recorder(this, label);
+  }
+
+  assertAlive(): void {
+    if (this.lostMessage) throw new GpuError(this.lostMessage, 'device-lost');
+  }
+
+  /** Waits for all submitted work, then throws the first GPU error seen (validation, out of memory). */
+  async sync(context = 'GPU work'): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.assertAlive();
+    if (this.errors.length) {
+      const all = this.errors.splice(0).join('\n');
+      const kind = all.includes('out of memory') ? 'out-of-memory' : 'validation';
+      const hint =
+        kind === 'out-of-memory'
+          ? ' The GPU ran out of memory: try a smaller batch size, sequence length, rank or model.'
+          : ' This is a bug in tsugiki; please report it with the text above.';
+      throw new GpuError(`${context} failed on the GPU: ${all}.${hint}`, kind);
+    }
+  }
+
+  destroy(): void {
+    this.pool.destroy();
+    this.device.destroy();
+  }
+}
+
+/** Requests an adapter and a device with the limits the engine needs (the adapter's maximum buffer sizes). */
+export async function createGpu(gpu: GPU, options: GpuOptions = {}): Promise<Gpu> {
+  const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new GpuError(
+      'No WebGPU adapter was found. In a browser, update the graphics driver and check chrome://gpu; in Node on Linux, ' +
+        'install Vulkan (Debian: apt-get install libvulkan1 chromium, which brings the SwiftShader CPU driver).',
+      'no-adapter',
+    );
+  }
+  const l = adapter.limits;
+  const need = options.minBufferSize ?? 0;
+  if (need > l.maxStorageBufferBindingSize) {
+    throw new GpuError(
+      `This work needs ${need} bytes in one GPU buffer but this GPU allows ${l.maxStorageBufferBindingSize}.`,
+      'limits',
+    );
+  }
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (adapter.features.has('shader-f16')) requiredFeatures.push('shader-f16');
+  if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  const device = await adapter.requestDevice({
+    label: 'tsugiki',
+    requiredFeatures,
+    requiredLimits: {
+      maxBufferSize: l.maxBufferSize,
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+    },
+  });
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  return new Gpu(device, {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
+    description: info.description ?? '',
+    shaderF16: device.features.has('shader-f16'),
+    maxBufferSize: device.limits.maxBufferSize,
+    maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+    maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
+  });
+}
+
+export function adapterName(a: AdapterSummary): string {
+  return [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ') || 'unnamed WebGPU adapter';
+}

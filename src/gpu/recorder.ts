@@ -1,0 +1,144 @@
+import type { Gpu } from './device.ts';
+import type { PipelineKey } from './pipelines.ts';
+import type { Tensor } from './tensor.ts';
+
+/** The most workgroups one dimension of a dispatch may have. */
+export const MAX_WORKGROUPS_PER_DIM = 65535;
+
+export type Binding = Tensor | GPUBuffer;
+
+export interface Dispatch {
+  label: string;
+  pipeline: PipelineKey;
+  /** Uniform words for `@binding(0) var<uniform>`; pack with `uniforms()`. */
+  uniforms: ArrayBuffer;
+  /** Storage buffers for bindings 1, 2, … in order. */
+  bindings: readonly Binding[];
+  /**
+   * Workgroup counts. A count over 65,535 in x is folded into y: shaders that can receive such a
+   * dispatch compute `wid.x + wid.y * nwg.x` and return when it is past their total.
+   */
+  workgroups: readonly [number, number?, number?];
+}
+
+type Step =
+  | { kind: 'dispatch'; d: Dispatch; uniformOffset: number }
+  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number };
+
+const UNIFORM_ALIGN = 256;
+
+/**
+ * Records many dispatches and copies, then encodes them into one command buffer and submits once.
+ * Uniforms of all dispatches go into one buffer owned by the recorder; reusing it across submits is
+ * safe because queue writes are ordered with submissions.
+ */
+export class Recorder {
+  private steps: Step[] = [];
+  private uniformBytes = 0;
+  private uniformBuffer: GPUBuffer | null = null;
+
+  constructor(
+    private readonly gpu: Gpu,
+    readonly label: string,
+  ) {}
+
+  dispatch(d: Dispatch): this {
+    const [x, y = 1, z = 1] = d.workgroups;
+    if (x === 0 || y === 0 || z === 0) return this;
+    let wx = x;
+    let wy = y;
+    if (x > MAX_WORKGROUPS_PER_DIM) {
+      if (y !== 1) throw new Error(`${d.label}: ${x}×${y} workgroups cannot be folded into two dimensions.`);
+      wy = Math.ceil(x / MAX_WORKGROUPS_PER_DIM);
+      wx = Math.ceil(x / wy);
+    }
+    if (wy > MAX_WORKGROUPS_PER_DIM || z > MAX_WORKGROUPS_PER_DIM) {
+      throw new Error(`${d.label}: dispatch of ${x}×${y}×${z} workgroups is too large; split the work.`);
+    }
+    this.steps.push({ kind: 'dispatch', d: { ...d, workgroups: [wx, wy, z] }, uniformOffset: this.uniformBytes });
+    this.uniformBytes += Math.ceil(Math.max(d.uniforms.byteLength, 16) / UNIFORM_ALIGN) * UNIFORM_ALIGN;
+    return this;
+  }
+
+  copy(src: Binding, dst: Binding, bytes?: number, srcOffset = 0, dstOffset = 0): this {
+    const s = 'buffer' in src ? src.buffer : src;
+    const t = 'buffer' in dst ? dst.buffer : dst;
+    this.steps.push({ kind: 'copy', src: s, srcOffset, dst: t, dstOffset, bytes: bytes ?? Math.min(s.size, t.size) });
+    return this;
+  }
+
+  get length(): number {
+    return this.steps.length;
+  }
+
+  /** Encodes everything recorded so far into one command buffer and submits it. */
+  submit(): void {
+    const { device } = this.gpu;
+    this.gpu.assertAlive();
+    if (this.steps.length === 0) return;
+    if (this.uniformBytes > 0) {
+      if (!this.uniformBuffer || this.uniformBuffer.size < this.uniformBytes) {
+        this.uniformBuffer?.destroy();
+        this.uniformBuffer = device.createBuffer({
+          label: `${this.label}.uniforms`,
+          size: Math.max(this.uniformBytes, 4096),
+          usage: 0x40 | 0x8, // UNIFORM | COPY_DST
+        });
+      }
+      const arena = new Uint8Array(this.uniformBytes);
+      for (const s of this.steps) if (s.kind === 'dispatch') arena.set(new Uint8Array(s.d.uniforms), s.uniformOffset);
+      device.queue.writeBuffer(this.uniformBuffer, 0, arena);
+    }
+    this.encodeAndSubmit();
+    this.steps = [];
+    this.uniformBytes = 0;
+  }
+
+  private encodeAndSubmit(): void {
+    const { device, pipelines } = this.gpu;
+    const encoder = device.createCommandEncoder({ label: this.label });
+    let pass: GPUComputePassEncoder | null = null;
+    for (const s of this.steps) {
+      if (s.kind === 'copy') {
+        pass?.end();
+        pass = null;
+        encoder.copyBufferToBuffer(s.src, s.srcOffset, s.dst, s.dstOffset, s.bytes);
+        continue;
+      }
+      pass ??= encoder.beginComputePass({ label: this.label });
+      const pipeline = pipelines.get(s.d.pipeline);
+      const entries: GPUBindGroupEntry[] = [
+        { binding: 0, resource: { buffer: this.uniformBuffer!, offset: s.uniformOffset, size: Math.max(s.d.uniforms.byteLength, 16) } },
+        ...s.d.bindings.map((b, i) => ({ binding: i + 1, resource: { buffer: 'buffer' in b ? b.buffer : b } })),
+      ];
+      const group = device.createBindGroup({ label: s.d.label, layout: pipeline.getBindGroupLayout(0), entries });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group);
+      const [x, y = 1, z = 1] = s.d.workgroups;
+      pass.dispatchWorkgroups(x, y, z);
+    }
+    pass?.end();
+    device.queue.submit([encoder.finish()]);
+  }
+
+  destroy(): void {
+    this.uniformBuffer?.destroy();
+    this.uniformBuffer = null;
+  }
+}
+
+/** Packs uniform fields in order as 4-byte words: integers as u32 (or i32 when negative), `{f: x}` as f32. */
+export function uniforms(...fields: (number | { f: number })[]): ArrayBuffer {
+  const n = Math.max(4, Math.ceil(fields.length / 4) * 4);
+  const buf = new ArrayBuffer(n * 4);
+  const u = new Uint32Array(buf);
+  const i = new Int32Array(buf);
+  const f = new Float32Array(buf);
+  fields.forEach((v, k) => {
+    if (typeof v === 'object') f[k] = v.f;
+    else if (!Number.isInteger(v)) throw new Error(`uniform ${k} = ${v}: wrap floats as {f: value}.`);
+    else if (v < 0) i[k] = v;
+    else u[k] = v;
+  });
+  return buf;
+}

@@ -1,0 +1,33 @@
+/** Element types a GPU buffer can hold. Frozen weights keep f16/bf16; compute is f32. */
+export type DType = 'f32' | 'f16' | 'bf16' | 'u32' | 'i32';
+
+export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, bf16: 2, u32: 4, i32: 4 };
+
+/** A typed, shaped view of a whole GPU buffer. Row-major, last dimension fastest. */
+export interface Tensor {
+  readonly label: string;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly buffer: GPUBuffer;
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function tensorBytes(shape: readonly number[], dtype: DType): number {
+  return numel(shape) * DTYPE_BYTES[dtype];
+}
+
+export function describe(t: Tensor): string {
+  return `${t.label} ${t.dtype}[${t.shape.join(', ')}]`;
+}
+
+/** Throws a readable error when a tensor's shape or dtype is not the one an op expects. */
+export function expectShape(op: string, name: string, t: Tensor, shape: readonly number[], dtypes?: readonly DType[]): void {
+  const ok = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
+  if (!ok) throw new Error(`${op}: ${name} is ${describe(t)} but [${shape.join(', ')}] is needed.`);
+  if (dtypes && !dtypes.includes(t.dtype)) {
+    throw new Error(`${op}: ${name} is ${describe(t)} but one of ${dtypes.join('/')} is needed.`);
+  }
+}
