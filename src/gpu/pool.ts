@@ -94,17 +94,18 @@ export class BufferPool {
       padded.set(bytes);
       bytes = padded;
     }
-    this.device.queue.writeBuffer(t.buffer, byteOffset, bytes);
+    this.device.queue.writeBuffer(t.buffer, (t.byteOffset ?? 0) + byteOffset, bytes);
   }
 
   /** Copies a buffer back to the CPU. Awaits the GPU work submitted before it. */
   async read(t: Tensor | GPUBuffer, byteLength?: number): Promise<ArrayBuffer> {
     const buffer = 'buffer' in t ? t.buffer : t;
+    const offset = 'buffer' in t ? (t.byteOffset ?? 0) : 0;
     const size = byteLength ?? ('buffer' in t ? numel(t.shape) * DTYPE_BYTES[t.dtype] : buffer.size);
     const padded = Math.ceil(size / 4) * 4;
     const staging = this.device.createBuffer({ label: 'readback.staging', size: padded, usage: 0x1 | 0x8 });
     const enc = this.device.createCommandEncoder({ label: 'readback' });
-    enc.copyBufferToBuffer(buffer, 0, staging, 0, padded);
+    enc.copyBufferToBuffer(buffer, offset, staging, 0, padded);
     this.device.queue.submit([enc.finish()]);
     await staging.mapAsync(0x1);
     const out = staging.getMappedRange().slice(0, size);

@@ -1,6 +1,6 @@
 import type { Gpu } from './device.ts';
 import type { PipelineKey } from './pipelines.ts';
-import type { Tensor } from './tensor.ts';
+import { tensorBytes, type Tensor } from './tensor.ts';
 
 /** The most workgroups one dimension of a dispatch may have. */
 export const MAX_WORKGROUPS_PER_DIM = 65535;
@@ -63,7 +63,10 @@ export class Recorder {
   copy(src: Binding, dst: Binding, bytes?: number, srcOffset = 0, dstOffset = 0): this {
     const s = 'buffer' in src ? src.buffer : src;
     const t = 'buffer' in dst ? dst.buffer : dst;
-    this.steps.push({ kind: 'copy', src: s, srcOffset, dst: t, dstOffset, bytes: bytes ?? Math.min(s.size, t.size) });
+    const so = srcOffset + ('buffer' in src ? (src.byteOffset ?? 0) : 0);
+    const to = dstOffset + ('buffer' in dst ? (dst.byteOffset ?? 0) : 0);
+    const n = bytes ?? ('buffer' in src ? tensorBytes(src.shape, src.dtype) : Math.min(s.size, t.size));
+    this.steps.push({ kind: 'copy', src: s, srcOffset: so, dst: t, dstOffset: to, bytes: Math.ceil(n / 4) * 4 });
     return this;
   }
 
@@ -109,7 +112,7 @@ export class Recorder {
       const pipeline = pipelines.get(s.d.pipeline);
       const entries: GPUBindGroupEntry[] = [
         { binding: 0, resource: { buffer: this.uniformBuffer!, offset: s.uniformOffset, size: Math.max(s.d.uniforms.byteLength, 16) } },
-        ...s.d.bindings.map((b, i) => ({ binding: i + 1, resource: { buffer: 'buffer' in b ? b.buffer : b } })),
+        ...s.d.bindings.map((b, i) => ({ binding: i + 1, resource: bufferBinding(b) })),
       ];
       const group = device.createBindGroup({ label: s.d.label, layout: pipeline.getBindGroupLayout(0), entries });
       pass.setPipeline(pipeline);
@@ -125,6 +128,12 @@ export class Recorder {
     this.uniformBuffer?.destroy();
     this.uniformBuffer = null;
   }
+}
+
+function bufferBinding(b: Binding): GPUBufferBinding {
+  if (!('buffer' in b)) return { buffer: b };
+  const size = Math.ceil(tensorBytes(b.shape, b.dtype) / 4) * 4;
+  return { buffer: b.buffer, offset: b.byteOffset ?? 0, size: Math.min(size, b.buffer.size - (b.byteOffset ?? 0)) };
 }
 
 /** Packs uniform fields in order as 4-byte words: integers as u32 (or i32 when negative), `{f: x}` as f32. */

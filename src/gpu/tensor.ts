@@ -9,6 +9,21 @@ export interface Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly buffer: GPUBuffer;
+  /** Start of the tensor inside `buffer` (a multiple of 256 bytes); 0 when it owns the buffer. */
+  readonly byteOffset?: number;
+}
+
+/**
+ * A tensor that lives inside another buffer, e.g. one LoRA matrix inside the flat parameter
+ * buffer that the optimizer updates in a single dispatch. Offsets must be 256-byte aligned
+ * (WebGPU's minStorageBufferOffsetAlignment).
+ */
+export function viewOf(buffer: GPUBuffer, label: string, shape: readonly number[], dtype: DType, byteOffset: number): Tensor {
+  if (byteOffset % 256 !== 0) throw new Error(`view '${label}': byte offset ${byteOffset} is not a multiple of 256.`);
+  if (byteOffset + tensorBytes(shape, dtype) > buffer.size) {
+    throw new Error(`view '${label}': ${dtype}[${shape.join(', ')}] at byte ${byteOffset} runs past the ${buffer.size}-byte buffer.`);
+  }
+  return { label, shape: [...shape], dtype, buffer, byteOffset };
 }
 
 export function numel(shape: readonly number[]): number {
