@@ -6,7 +6,7 @@
  */
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { HubCache, HubCacheEntry } from './hub-cache.ts';
 
 /** encodeURIComponent never produces "%t", so temporary names cannot collide with keys. */
@@ -46,8 +46,7 @@ export class NodeHubCache implements HubCache {
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const target = this.pathOf(key);
-    const dir = join(target, '..');
-    await mkdir(dir, { recursive: true });
+    await mkdir(dirname(target), { recursive: true });
     const temp = `${target}${TEMP_MARK}${process.pid}-${Math.random().toString(36).slice(2)}`;
     try {
       await writeFile(temp, bytes);

@@ -184,7 +184,8 @@ function copyAligned(raw: Uint8Array): ArrayBuffer {
 /** One tensor widened to f32 (always a new array). */
 export function tensorToF32(file: SafetensorsFile, bytes: Uint8Array, name: string): Float32Array {
   const info = findTensor(file, name);
-  const raw = tensorBytes(file, bytes, name);
+  if (info.end > bytes.length) throw new FormatError(file.source, `tensor '${name}' ends at byte ${info.end} but the bytes given are ${bytes.length} long; pass the same bytes that were parsed`);
+  const raw = bytes.subarray(info.begin, info.end);
   if (info.dtype === 'F32') return new Float32Array(copyAligned(raw));
   const u16 = new Uint16Array(copyAligned(raw));
   return info.dtype === 'F16' ? f16ToF32(u16) : bf16ToF32(u16);
