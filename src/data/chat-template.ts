@@ -43,13 +43,19 @@ export class ChatTemplate {
    */
   endOfTurn(): string {
     const marker = '\u0000REPLY\u0000';
-    const text = this.render(
-      [
-        { role: 'user', content: 'hi' },
-        { role: 'assistant', content: marker },
-      ],
-      false,
-    );
+    let text: string;
+    try {
+      text = this.render(
+        [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: marker },
+        ],
+        false,
+      );
+    } catch {
+      // templates that insist on a system turn or other roles: fall back to EOS
+      return this.ctx.eosToken;
+    }
     const at = text.indexOf(marker);
     if (at < 0) return this.ctx.eosToken;
     const after = text.slice(at + marker.length);

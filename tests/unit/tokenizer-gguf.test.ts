@@ -103,6 +103,19 @@ describe('tokenizerFromGguf on stories260K (llama2.c tok512 SentencePiece vocabu
     expect(ms).toBeLessThan(3000); // generous bound for a shared 2-core machine
   });
 
+  it('renders a chat template from the metadata with bos_token and eos_token', () => {
+    const zephyr =
+      "{% for m in messages %}{{ '<|' + m['role'] + '|>\n' + m['content'] + eos_token + '\n' }}{% endfor %}" +
+      "{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% endif %}";
+    const chat = tokenizerFromGguf({ ...meta, 'tokenizer.chat_template': zephyr });
+    const text = chat.applyChatTemplate([{ role: 'user', content: 'hi' }], { addGenerationPrompt: true });
+    expect(text).toBe('<|user|>\nhi</s>\n<|assistant|>\n');
+    expect(chat.chatEndOfTurn).toBe('</s>');
+    expect(chat.encode(text).filter((id) => id === 2).length).toBe(1); // "</s>" is the EOS token
+    const strict = tokenizerFromGguf({ ...meta, 'tokenizer.chat_template': "{{ raise_exception('system first') }}" });
+    expect(strict.chatEndOfTurn).toBe('</s>'); // falls back to EOS
+  });
+
   it('refuses vocabularies it does not implement', () => {
     expect(() => tokenizerFromGguf({ ...meta, 'tokenizer.ggml.model': 'gpt2' })).toThrow(/"gpt2" is not supported/);
   });
