@@ -1,0 +1,42 @@
+import type { Recorder } from '../gpu/recorder.ts';
+import { uniforms } from '../gpu/recorder.ts';
+import { expectShape, numel, type Tensor } from '../gpu/tensor.ts';
+
+const WG = 256;
+const SHADERS = ['common', 'swiglu'] as const;
+
+/** out = silu(gate) ⊙ up; gate, up (gate_proj and up_proj outputs), out: [N, I] (any shape, all the same). */
+export function swigluForward(rec: Recorder, gate: Tensor, up: Tensor, out: Tensor): void {
+  expectShape('swiglu', 'gate', gate, gate.shape, ['f32']);
+  expectShape('swiglu', 'up', up, gate.shape, ['f32']);
+  expectShape('swiglu', 'out', out, gate.shape, ['f32']);
+  const n = numel(gate.shape);
+  rec.dispatch({
+    label: `swiglu ${out.label}`,
+    pipeline: { shaders: SHADERS, entry: 'swiglu_forward' },
+    uniforms: uniforms(n),
+    bindings: [gate, up, out],
+    workgroups: [Math.ceil(n / WG)],
+  });
+}
+
+/**
+ * dGate = dOut · up · silu'(gate) and dUp = dOut · silu(gate), both written with =.
+ * dOut, gate, up (the forward's inputs), dGate, dUp: [N, I].
+ */
+export function swigluBackward(rec: Recorder, dOut: Tensor, gate: Tensor, up: Tensor, dGate: Tensor, dUp: Tensor): void {
+  const op = 'swiglu backward';
+  expectShape(op, 'dOut', dOut, dOut.shape, ['f32']);
+  expectShape(op, 'gate', gate, dOut.shape, ['f32']);
+  expectShape(op, 'up', up, dOut.shape, ['f32']);
+  expectShape(op, 'dGate', dGate, dOut.shape, ['f32']);
+  expectShape(op, 'dUp', dUp, dOut.shape, ['f32']);
+  const n = numel(dOut.shape);
+  rec.dispatch({
+    label: `swiglu backward ${dGate.label}`,
+    pipeline: { shaders: SHADERS, entry: 'swiglu_backward' },
+    uniforms: uniforms(n),
+    bindings: [dOut, gate, up, dGate, dUp],
+    workgroups: [Math.ceil(n / WG)],
+  });
+}
