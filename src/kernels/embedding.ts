@@ -1,0 +1,42 @@
+import type { Recorder } from '../gpu/recorder.ts';
+import { uniforms } from '../gpu/recorder.ts';
+import { describe, expectShape, numel, type DType, type Tensor } from '../gpu/tensor.ts';
+
+const WG = 256;
+const SHADERS = ['common', 'weights', 'embedding'] as const;
+/** The WDTYPE override of weights.wgsl for each stored weight dtype. */
+const WDTYPE: Partial<Record<DType, number>> = { f32: 0, f16: 1, bf16: 2 };
+
+/**
+ * out = table[ids]: ids i32 [N] (or [B, T]), table [V, C] in f32/f16/bf16, out f32 [N, C] (or [B, T, C]).
+ * An id outside [0, V) gives a row of zeros; validate ids on the CPU to report them.
+ */
+export function embeddingLookup(rec: Recorder, ids: Tensor, table: Tensor, out: Tensor): void {
+  gather(rec, 'embedding', 'embedding_lookup', ids, table, out);
+}
+
+/**
+ * out += wpe[positions]: learned position embeddings (GPT-2). positions i32 [N] (or [B, T]),
+ * wpe [P, C] in f32/f16/bf16, out f32 [N, C] (or [B, T, C]). A position outside [0, P) adds nothing.
+ */
+export function positionEmbeddingAdd(rec: Recorder, positions: Tensor, wpe: Tensor, out: Tensor): void {
+  gather(rec, 'position embedding', 'embedding_add', positions, wpe, out);
+}
+
+function gather(rec: Recorder, op: string, entry: string, ids: Tensor, table: Tensor, out: Tensor): void {
+  expectShape(op, 'ids', ids, ids.shape, ['i32']);
+  const wdtype = WDTYPE[table.dtype];
+  if (table.shape.length !== 2 || wdtype === undefined) {
+    throw new Error(`${op}: the table is ${describe(table)} but a [V, C] table of f32, f16 or bf16 is needed.`);
+  }
+  const [v, c] = table.shape;
+  expectShape(op, 'out', out, [...ids.shape, c], ['f32']);
+  const n = numel(ids.shape);
+  rec.dispatch({
+    label: `${op} ${out.label}`,
+    pipeline: { shaders: SHADERS, entry, constants: { WDTYPE: wdtype } },
+    uniforms: uniforms(n, c, v),
+    bindings: [ids, table, out],
+    workgroups: [Math.ceil((n * c) / WG)],
+  });
+}
