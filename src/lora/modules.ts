@@ -1,0 +1,145 @@
+/**
+ * Which linear modules of a model LoRA can adapt, and their shapes. Names are Hugging Face
+ * module paths (`model.layers.3.self_attn.q_proj`, `transformer.h.0.attn.c_attn`), so they are
+ * also the PEFT state-dict names minus the `base_model.model.` prefix.
+ *
+ * A module maps K input features to N output features; its LoRA pair is A: [R, K], B: [N, R].
+ */
+
+/** The part of a model's config the adapter needs (the model's full config satisfies it). */
+export interface LoraModelShape {
+  arch: 'llama' | 'gpt2';
+  /** C */
+  hidden: number;
+  /** L */
+  layers: number;
+  /** H */
+  heads: number;
+  /** KV */
+  kvHeads: number;
+  /** D */
+  headDim: number;
+  /** I (GPT-2: the MLP width, 4C unless the checkpoint says otherwise) */
+  intermediate: number;
+}
+
+/** One linear module inside a transformer block, relative to the block. */
+export interface BlockModule {
+  /** Path inside the block, e.g. `self_attn.q_proj`, `mlp.c_proj`. */
+  module: string;
+  inFeatures: number;
+  outFeatures: number;
+  /** GPT-2's Conv1D stores its weight as [in, out] instead of nn.Linear's [out, in]. */
+  fanInFanOut: boolean;
+}
+
+export interface AdapterModule extends BlockModule {
+  /** Full HF module path, e.g. `model.layers.3.self_attn.q_proj`. */
+  name: string;
+  layer: number;
+}
+
+/** Prefix of block `layer`'s module paths. */
+export function blockPrefix(arch: LoraModelShape['arch'], layer: number): string {
+  return arch === 'llama' ? `model.layers.${layer}.` : `transformer.h.${layer}.`;
+}
+
+/** Every linear module of one block, in forward order; 'all-linear' is all of these (lm_head is never a block module). */
+export function blockModules(m: LoraModelShape): BlockModule[] {
+  const { hidden: C, heads: H, kvHeads: KV, headDim: D, intermediate: I } = m;
+  const lin = (module: string, inFeatures: number, outFeatures: number, fanInFanOut = false): BlockModule => ({
+    module, inFeatures, outFeatures, fanInFanOut,
+  });
+  if (m.arch === 'llama') {
+    return [
+      lin('self_attn.q_proj', C, H * D),
+      lin('self_attn.k_proj', C, KV * D),
+      lin('self_attn.v_proj', C, KV * D),
+      lin('self_attn.o_proj', H * D, C),
+      lin('mlp.gate_proj', C, I),
+      lin('mlp.up_proj', C, I),
+      lin('mlp.down_proj', I, C),
+    ];
+  }
+  return [
+    lin('attn.c_attn', C, 3 * C, true),
+    lin('attn.c_proj', C, C, true),
+    lin('mlp.c_fc', C, I, true),
+    lin('mlp.c_proj', I, C, true),
+  ];
+}
+
+/** The last path component, PEFT's usual target name (`q_proj`, `c_proj`). */
+export function shortName(module: string): string {
+  return module.slice(module.lastIndexOf('.') + 1);
+}
+
+/**
+ * Target names the arch accepts: each module's short name (`q_proj`; GPT-2's `c_proj` names both
+ * attn.c_proj and mlp.c_proj, as in PEFT) and its block path (`self_attn.q_proj`, `mlp.c_proj`).
+ */
+export function targetNames(arch: LoraModelShape['arch']): string[] {
+  const modules = blockModules({ arch, hidden: 1, layers: 1, heads: 1, kvHeads: 1, headDim: 1, intermediate: 1 });
+  const names = new Set<string>();
+  for (const b of modules) names.add(shortName(b.module));
+  for (const b of modules) names.add(b.module);
+  return [...names];
+}
+
+/** PEFT's suffix rule: a target matches a module whose path is the target or ends with `.target`. */
+export function targetMatches(target: string, module: string): boolean {
+  return module === target || module.endsWith(`.${target}`);
+}
+
+/** The adapted modules, ordered by layer then forward order within the block. */
+export function adapterModules(
+  m: LoraModelShape,
+  cfg: { targets: string[] | 'all-linear'; layers: number[] | null },
+): AdapterModule[] {
+  const block = blockModules(m).filter(
+    (b) => cfg.targets === 'all-linear' || cfg.targets.some((t) => targetMatches(t, b.module)),
+  );
+  const layers = cfg.layers ?? Array.from({ length: m.layers }, (_, i) => i);
+  const out: AdapterModule[] = [];
+  for (const layer of [...new Set(layers)].sort((a, b) => a - b)) {
+    for (const b of block) out.push({ ...b, name: blockPrefix(m.arch, layer) + b.module, layer });
+  }
+  return out;
+}
+
+/** Σ R·(K + N): the trainable parameter count. */
+export function trainableParams(modules: readonly { inFeatures: number; outFeatures: number }[], rank: number): number {
+  let n = 0;
+  for (const mod of modules) n += rank * (mod.inFeatures + mod.outFeatures);
+  return n;
+}
+
+const PEFT_PREFIX = 'base_model.model.';
+
+/** The PEFT state-dict key of a module's A or B matrix (no adapter name, as saved files have it). */
+export function peftKey(moduleName: string, which: 'A' | 'B'): string {
+  return `${PEFT_PREFIX}${moduleName}.lora_${which}.weight`;
+}
+
+/**
+ * Exact size in bytes of the f32 `adapter_model.safetensors` for these modules: header as
+ * src/io/safetensors.ts writes it (sorted by name, `{"format":"pt"}` metadata, padded to 8) plus data.
+ */
+export function adapterFileBytes(modules: readonly AdapterModule[], rank: number): number {
+  const tensors: { name: string; shape: number[] }[] = [];
+  for (const mod of modules) {
+    tensors.push({ name: peftKey(mod.name, 'A'), shape: [rank, mod.inFeatures] });
+    tensors.push({ name: peftKey(mod.name, 'B'), shape: [mod.outFeatures, rank] });
+  }
+  tensors.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let header = '{"__metadata__":{"format":"pt"}';
+  let offset = 0;
+  for (const t of tensors) {
+    const end = offset + 4 * t.shape[0] * t.shape[1];
+    header += `,${JSON.stringify(t.name)}:{"dtype":"F32","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${end}]}`;
+    offset = end;
+  }
+  header += '}';
+  const headerLen = Math.ceil(new TextEncoder().encode(header).length / 8) * 8;
+  return 8 + headerLen + offset;
+}
