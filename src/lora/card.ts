@@ -1,0 +1,93 @@
+/**
+ * The exported adapter as one download: the PEFT folder's files plus a README.md model card in
+ * the Hub's format (YAML front matter with base_model and library_name: peft, then prose).
+ */
+import { zipFiles } from '../io/zip.ts';
+import { loraScale, type AdapterConfig } from './config.ts';
+
+export interface AdapterCard {
+  baseModel: string;
+  revision?: string;
+  adapter: AdapterConfig;
+  trainableParams: number;
+  data?: { file?: string; trainRows: number; validationRows: number };
+  /** Training settings as shown to the user, e.g. { lr: 2e-4, epochs: 3, 'batch size': 8 }. */
+  training?: Record<string, string | number | boolean>;
+  /** Final metrics, e.g. { 'train loss': 0.41, 'validation loss': 0.52, accuracy: 0.93 }. */
+  metrics?: Record<string, number>;
+}
+
+const yamlString = (s: string) => JSON.stringify(s); // a JSON string is a valid YAML double-quoted scalar
+
+function fmt(v: string | number | boolean): string {
+  if (typeof v !== 'number') return String(v);
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
+  const short = Number(v.toPrecision(4));
+  return Math.abs(v) < 1e-3 ? short.toExponential() : String(short);
+}
+
+function table(rows: [string, string | number | boolean][]): string[] {
+  return ['| setting | value |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${fmt(v)} |`)];
+}
+
+export function adapterCardMarkdown(card: AdapterCard): string {
+  const a = card.adapter;
+  const lines = [
+    '---',
+    `base_model: ${yamlString(card.baseModel)}`,
+    'library_name: peft',
+    'pipeline_tag: text-generation',
+    'tags:',
+    '- lora',
+    '- tsugiki',
+    '---',
+    '',
+    `# LoRA adapter for ${card.baseModel}`,
+    '',
+    `Trained in the browser with tsugiki. Base model: \`${card.baseModel}\`${card.revision ? ` (revision \`${card.revision}\`)` : ''}.`,
+    '',
+    '## Adapter',
+    '',
+    ...table([
+      ['rank (r)', a.rank],
+      ['alpha', a.alpha],
+      ['scale', loraScale(a)],
+      ['rsLoRA', a.rslora],
+      ['dropout', a.dropout],
+      ['target modules', a.targets === 'all-linear' ? 'all-linear' : a.targets.join(', ')],
+      ['layers', a.layers === null ? 'all' : a.layers.join(', ')],
+      ['trainable parameters', card.trainableParams],
+    ]),
+  ];
+  if (card.data) {
+    const d = card.data;
+    lines.push('', '## Data', '', ...table([
+      ...(d.file ? [['file', d.file] as [string, string]] : []),
+      ['training rows', d.trainRows],
+      ['validation rows', d.validationRows],
+    ]));
+  }
+  if (card.training && Object.keys(card.training).length > 0) lines.push('', '## Training', '', ...table(Object.entries(card.training)));
+  if (card.metrics && Object.keys(card.metrics).length > 0) {
+    lines.push('', '## Results', '', '| metric | value |', '| --- | --- |', ...Object.entries(card.metrics).map(([k, v]) => `| ${k} | ${fmt(v)} |`));
+  }
+  lines.push(
+    '',
+    '## Use',
+    '',
+    '```python',
+    'from peft import PeftModel',
+    'from transformers import AutoModelForCausalLM',
+    '',
+    `base = AutoModelForCausalLM.from_pretrained(${JSON.stringify(card.baseModel)})`,
+    'model = PeftModel.from_pretrained(base, "path/to/this/folder")',
+    '```',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** A zip of the adapter folder's files plus the README.md card (which replaces any README.md among the files). */
+export function adapterZip(files: Record<string, Uint8Array>, card: AdapterCard): Uint8Array {
+  return zipFiles({ ...files, 'README.md': new TextEncoder().encode(adapterCardMarkdown(card)) });
+}
