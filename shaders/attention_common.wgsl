@@ -1,0 +1,18 @@
+// Shared by the attention kernels: dims, layouts and the masking rule.
+// q, out, dOut, dQ [B, T, H, D]; k, v, dK, dV [B, S, KV, D]; key_mask u32 [B, S];
+// stats [2, B, H, T]: row log-sum-exp of the scaled scores (forward), then Σ dOut·out (backward).
+// Query t sits at position past + t and sees key s when s ≤ past + t and key_mask[b, s] != 0.
+
+struct Params { B: u32, T: u32, S: u32, H: u32, KV: u32, D: u32, past: u32, scale: f32, }
+@group(0) @binding(0) var<uniform> p: Params;
+
+// Row stride of the workgroup tiles: the head dimension rounded up to a power of two (≤ 128), set
+// per pipeline so that small heads do not pay for 128-wide tiles.
+override MAX_D: u32 = 128u;
+// Score of a key a query cannot see; below every real score, and exp(NEG − NEG) is a harmless 1.
+const NEG: f32 = -3.0e38;
+
+fn q_row(b: u32, t: u32, h: u32) -> u32 { return ((b * p.T + t) * p.H + h) * p.D; }
+fn kv_row(b: u32, s: u32, g: u32) -> u32 { return ((b * p.S + s) * p.KV + g) * p.D; }
+fn stat_index(b: u32, h: u32, t: u32) -> u32 { return (b * p.H + h) * p.T + t; }
+fn delta_offset() -> u32 { return p.B * p.H * p.T; }

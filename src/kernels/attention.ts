@@ -1,0 +1,143 @@
+import type { Recorder } from '../gpu/recorder.ts';
+import { uniforms } from '../gpu/recorder.ts';
+import { expectShape, type Tensor } from '../gpu/tensor.ts';
+
+/**
+ * Causal self-attention with grouped-query heads (Llama, Mistral, Qwen2; GPT-2 is KV = H) and a
+ * key padding mask, f32.
+ *
+ * q, out [B, T, H, D] (the q_proj output after RoPE); k, v [B, S, KV, D] with S ≥ past + T (S = T
+ * in training; the KV cache's Smax in generation). Query t sits at position past + t and sees the
+ * keys s ≤ past + t whose keyMask [B, S] (u32, 1 = real token) is set. Head h reads kv head
+ * h / (H / KV). A query that sees no key outputs zeros.
+ *
+ * The forward saves, instead of the [B, H, T, S] probabilities, the row log-sum-exp in
+ * stats [2, B, H, T] (first half); the backward recomputes the probabilities from it and uses the
+ * second half for its row terms Σ dOut·out. Keep stats from the forward to the backward of a layer.
+ */
+export interface AttentionDims {
+  B: number;
+  T: number;
+  /** Key length: rows of the k/v buffers (and keyMask columns). */
+  S: number;
+  H: number;
+  KV: number;
+  /** Head dimension, at most MAX_HEAD_DIM. */
+  D: number;
+  /** Keys already in the cache before these T queries (generation); 0 in training. */
+  past?: number;
+  /** Score scale; 1/√D unless given. */
+  scale?: number;
+}
+
+export const MAX_HEAD_DIM = 128;
+const FORWARD_ROWS = 16;
+const BACKWARD_Q_ROWS = 8;
+const BACKWARD_KEYS = 8;
+const SHADERS = ['common', 'attention_common'];
+
+/** Shape of the softmax statistics buffer: [2, B, H, T]. */
+export function attentionStatsShape(d: AttentionDims): number[] {
+  return [2, d.B, d.H, d.T];
+}
+
+/**
+ * Bytes of the stats buffer one attention layer keeps from its forward to its backward
+ * (2·B·H·T f32): the only memory attention needs besides its inputs and outputs.
+ */
+export function attentionScratchBytes(d: AttentionDims): number {
+  return 2 * d.B * d.H * d.T * 4;
+}
+
+function checkDims(op: string, d: AttentionDims): { past: number; scale: number } {
+  const past = d.past ?? 0;
+  for (const [name, x] of Object.entries({ B: d.B, T: d.T, S: d.S, H: d.H, KV: d.KV, D: d.D })) {
+    if (!Number.isInteger(x) || x < 1) throw new Error(`${op}: ${name} = ${x} must be a positive integer.`);
+  }
+  if (!Number.isInteger(past) || past < 0) throw new Error(`${op}: past = ${past} must be a non-negative integer.`);
+  if (d.H % d.KV !== 0) throw new Error(`${op}: H = ${d.H} query heads is not a multiple of KV = ${d.KV} kv heads.`);
+  if (d.D > MAX_HEAD_DIM) throw new Error(`${op}: head dimension D = ${d.D} is larger than the ${MAX_HEAD_DIM} this kernel supports.`);
+  if (past + d.T > d.S) {
+    throw new Error(`${op}: past + T = ${past} + ${d.T} keys are needed but k/v hold only S = ${d.S}; grow the KV cache.`);
+  }
+  return { past, scale: d.scale ?? 1 / Math.sqrt(d.D) };
+}
+
+/** Pipeline constants: the workgroup tile stride, D rounded up to a power of two (at least 16). */
+function tileConstants(d: AttentionDims): Record<string, number> {
+  let cap = 16;
+  while (cap < d.D) cap *= 2;
+  return { MAX_D: cap };
+}
+
+function params(d: AttentionDims, past: number, scale: number): ArrayBuffer {
+  return uniforms(d.B, d.T, d.S, d.H, d.KV, d.D, past, { f: scale });
+}
+
+function checkInputs(op: string, d: AttentionDims, q: Tensor, k: Tensor, v: Tensor, keyMask: Tensor, stats: Tensor): void {
+  expectShape(op, 'q', q, [d.B, d.T, d.H, d.D], ['f32']);
+  expectShape(op, 'k', k, [d.B, d.S, d.KV, d.D], ['f32']);
+  expectShape(op, 'v', v, [d.B, d.S, d.KV, d.D], ['f32']);
+  expectShape(op, 'keyMask', keyMask, [d.B, d.S], ['u32']);
+  expectShape(op, 'stats', stats, attentionStatsShape(d), ['f32']);
+}
+
+/** out = softmax(scale · q kᵀ + causal/padding mask) v; writes the row log-sum-exp into stats. */
+export function attentionForward(rec: Recorder, q: Tensor, k: Tensor, v: Tensor, keyMask: Tensor, out: Tensor, stats: Tensor, d: AttentionDims): void {
+  const op = 'attention forward';
+  const { past, scale } = checkDims(op, d);
+  checkInputs(op, d, q, k, v, keyMask, stats);
+  expectShape(op, 'out', out, [d.B, d.T, d.H, d.D], ['f32']);
+  rec.dispatch({
+    label: `attention forward ${out.label}`,
+    pipeline: { shaders: [...SHADERS, 'attention'], entry: 'attention_forward', constants: tileConstants(d) },
+    uniforms: params(d, past, scale),
+    bindings: [q, k, v, keyMask, stats, out],
+    workgroups: [d.B * d.H * Math.ceil(d.T / FORWARD_ROWS)],
+  });
+}
+
+export interface AttentionSaved {
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  keyMask: Tensor;
+  /** The forward's output. */
+  out: Tensor;
+  /** The forward's stats (its second half is overwritten here). */
+  stats: Tensor;
+}
+
+export interface AttentionGrads {
+  dQ: Tensor;
+  dK: Tensor;
+  dV: Tensor;
+}
+
+/** dQ [B, T, H, D], dK, dV [B, S, KV, D] from dOut [B, T, H, D], all written with =. Two dispatches. */
+export function attentionBackward(rec: Recorder, saved: AttentionSaved, dOut: Tensor, grads: AttentionGrads, d: AttentionDims): void {
+  const op = 'attention backward';
+  const { past, scale } = checkDims(op, d);
+  const { q, k, v, keyMask, out, stats } = saved;
+  checkInputs(op, d, q, k, v, keyMask, stats);
+  expectShape(op, 'out', out, [d.B, d.T, d.H, d.D], ['f32']);
+  expectShape(op, 'dOut', dOut, [d.B, d.T, d.H, d.D], ['f32']);
+  expectShape(op, 'dQ', grads.dQ, [d.B, d.T, d.H, d.D], ['f32']);
+  expectShape(op, 'dK', grads.dK, [d.B, d.S, d.KV, d.D], ['f32']);
+  expectShape(op, 'dV', grads.dV, [d.B, d.S, d.KV, d.D], ['f32']);
+  const u = params(d, past, scale);
+  rec.dispatch({
+    label: `attention backward dQ ${grads.dQ.label}`,
+    pipeline: { shaders: [...SHADERS, 'attention_backward_q'], entry: 'attention_backward_q', constants: tileConstants(d) },
+    uniforms: u,
+    bindings: [q, k, v, keyMask, stats, out, dOut, grads.dQ],
+    workgroups: [d.B * d.H * Math.ceil(d.T / BACKWARD_Q_ROWS)],
+  });
+  rec.dispatch({
+    label: `attention backward dK dV ${grads.dK.label}`,
+    pipeline: { shaders: [...SHADERS, 'attention_backward_kv'], entry: 'attention_backward_kv', constants: tileConstants(d) },
+    uniforms: u,
+    bindings: [q, k, v, keyMask, stats, dOut, grads.dK, grads.dV],
+    workgroups: [d.B * d.KV * Math.ceil(d.S / BACKWARD_KEYS)],
+  });
+}
