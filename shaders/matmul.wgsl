@@ -1,0 +1,130 @@
+// Tiled matrix multiply, f32 compute: C[M, N] (+)= alpha · A[M, K] · B[K, N] (+ bias[N]),
+// batched over workgroup z. Concatenated after common.wgsl, weights.wgsl and matmul_dropout.wgsl.
+//
+// Storage orders (override constants, so each form is its own pipeline):
+//   A_T = 0: A stored [M, K] (x, dY)          A_T = 1: A stored [K, M] (dYᵀ in dW = dYᵀ·x)
+//   B_T = 0: B stored [K, N] (W in dY·W, x)   B_T = 1: B stored [N, K] (HF weight [out, in] in x·Wᵀ)
+// B is bound as array<u32> and read through weight_value (WDTYPE: f32, f16 or bf16 weights).
+//
+// Each workgroup computes a 64×64 tile of C; its 16×16 = 256 threads each hold a 4×4 micro-tile
+// in registers (rows 4·ty.., cols 4·tx..). K is walked 16 at a time: the threads load a 64×16
+// tile of A and of B into workgroup memory with coalesced reads (k-major, rows padded to 68
+// floats so the transposing stores spread over banks), then each reads one vec4 of each per k.
+// Out-of-range elements load as 0 and are not stored, so any M, N, K works.
+
+override A_T: u32 = 0u;
+override B_T: u32 = 0u;
+override ACCUMULATE: bool = false;
+override HAS_BIAS: bool = false;
+// Where inverted dropout applies: 0 nowhere, 1 to A's elements, 2 to B's, 3 to the result.
+// The mask index is the element's flat index in its own tensor.
+override DROP_AT: u32 = 0u;
+
+struct Params {
+  m: u32, n: u32, k: u32, tiles_n: u32,
+  tiles: u32, lda: u32, ldb: u32, ldc: u32,
+  a_batch: u32, b_batch: u32, c_batch: u32, alpha: f32,
+  drop_threshold: u32, drop_seed: u32, drop_scale: f32, _pad: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<u32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+
+const TM = 64u;
+const TN = 64u;
+const TK = 16u;
+const ROW4 = 17u; // vec4s per padded workgroup-memory row (68 floats)
+
+var<workgroup> As: array<vec4<f32>, 272>; // [TK][ROW4]: As[k][i] = A[row0 + i, k0 + k]
+var<workgroup> Bs: array<vec4<f32>, 272>; // [TK][ROW4]: Bs[k][j] = B[k0 + k, col0 + j]
+
+fn drop_factor(index: u32) -> f32 {
+  if (dropout_keep(p.drop_seed, index, p.drop_threshold)) { return p.drop_scale; }
+  return 0.0;
+}
+
+fn load_a(base: u32, i: u32, kk: u32) -> f32 {
+  if (i >= p.m || kk >= p.k) { return 0.0; }
+  var idx = base + i * p.lda + kk;
+  if (A_T == 1u) { idx = base + kk * p.lda + i; }
+  var v = a[idx];
+  if (DROP_AT == 1u) { v = v * drop_factor(idx); }
+  return v;
+}
+
+fn load_b(base: u32, kk: u32, j: u32) -> f32 {
+  if (kk >= p.k || j >= p.n) { return 0.0; }
+  var idx = base + kk * p.ldb + j;
+  if (B_T == 1u) { idx = base + j * p.ldb + kk; }
+  var v = weight_value(b[weight_word(idx)], idx);
+  if (DROP_AT == 2u) { v = v * drop_factor(idx); }
+  return v;
+}
+
+fn set_a(kk: u32, i: u32, v: f32) { As[kk * ROW4 + (i >> 2u)][i & 3u] = v; }
+fn set_b(kk: u32, j: u32, v: f32) { Bs[kk * ROW4 + (j >> 2u)][j & 3u] = v; }
+
+@compute @workgroup_size(256)
+fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let tile = linear_workgroup(wid, nwg);
+  if (tile >= p.tiles) { return; }
+  let row0 = (tile / p.tiles_n) * TM;
+  let col0 = (tile % p.tiles_n) * TN;
+  let a_base = wid.z * p.a_batch;
+  let b_base = wid.z * p.b_batch;
+  let c_base = wid.z * p.c_batch;
+  let tx = li % 16u;
+  let ty = li / 16u;
+
+  // Load roles: per pass q, 256 threads load 256 elements of each operand, consecutive threads
+  // reading consecutive addresses. Contiguous along k (A_T = 0, B_T = 1): thread → (row li/16 + 16q,
+  // k li%16). Contiguous along the 64-wide side: thread → (k li/64 + 4q, row li%64).
+  let r_outer = li / 16u;
+  let k_outer = li % 16u;
+  let k_inner = li / 64u;
+  let r_inner = li % 64u;
+
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0u; k0 < p.k; k0 += TK) {
+    for (var q = 0u; q < 4u; q++) {
+      if (A_T == 0u) {
+        set_a(k_outer, r_outer + 16u * q, load_a(a_base, row0 + r_outer + 16u * q, k0 + k_outer));
+      } else {
+        set_a(k_inner + 4u * q, r_inner, load_a(a_base, row0 + r_inner, k0 + k_inner + 4u * q));
+      }
+      if (B_T == 1u) {
+        set_b(k_outer, r_outer + 16u * q, load_b(b_base, k0 + k_outer, col0 + r_outer + 16u * q));
+      } else {
+        set_b(k_inner + 4u * q, r_inner, load_b(b_base, k0 + k_inner + 4u * q, col0 + r_inner));
+      }
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TK; kk++) {
+      let av = As[kk * ROW4 + ty];
+      let bv = Bs[kk * ROW4 + tx];
+      acc[0] = fma(vec4(av.x), bv, acc[0]);
+      acc[1] = fma(vec4(av.y), bv, acc[1]);
+      acc[2] = fma(vec4(av.z), bv, acc[2]);
+      acc[3] = fma(vec4(av.w), bv, acc[3]);
+    }
+    workgroupBarrier();
+  }
+
+  for (var r = 0u; r < 4u; r++) {
+    let row = row0 + ty * 4u + r;
+    if (row >= p.m) { break; }
+    for (var q = 0u; q < 4u; q++) {
+      let col = col0 + tx * 4u + q;
+      if (col >= p.n) { break; }
+      let idx = c_base + row * p.ldc + col;
+      var v = p.alpha * acc[r][q];
+      if (DROP_AT == 3u) { v = v * drop_factor(idx); }
+      if (HAS_BIAS) { v = v + bias[col]; }
+      if (ACCUMULATE) { v = v + c[idx]; }
+      c[idx] = v;
+    }
+  }
+}

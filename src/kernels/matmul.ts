@@ -1,0 +1,237 @@
+import type { Recorder } from '../gpu/recorder.ts';
+import { uniforms } from '../gpu/recorder.ts';
+import { describe, numel, type DType, type Tensor } from '../gpu/tensor.ts';
+
+/** Output tile of one workgroup (shaders/matmul.wgsl). */
+const TILE = 64;
+const SHADERS = ['common', 'weights', 'matmul_dropout', 'matmul'] as const;
+const WDTYPE: Partial<Record<DType, number>> = { f32: 0, f16: 1, bf16: 2 };
+
+/** Inverted dropout with probability p; the mask is a hash of (seed, element index), never stored. */
+export interface Dropout {
+  p: number;
+  seed: number;
+}
+
+/** Drop an element when the top 24 bits of its hash fall below this. */
+export function dropoutThreshold(p: number): number {
+  return Math.round(p * 2 ** 24);
+}
+
+/** What a kept element is multiplied by: 1 / (1 − p), rounded to f32 as the shader sees it. */
+export function dropoutScale(p: number): number {
+  return Math.fround(1 / (1 - p));
+}
+
+interface Gemm {
+  label: string;
+  /** A [batch?, M, K] (transA: [batch?, K, M]), f32. */
+  a: Tensor;
+  /** B [K, N] (transB: [N, K]), f32/f16/bf16, shared across the batch when bBatch is 0. */
+  b: Tensor;
+  c: Tensor;
+  bias?: Tensor;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  batch: number;
+  bBatchStride: number;
+  alpha: number;
+  accumulate: boolean;
+  dropout?: Dropout & { at: 'a' | 'b' | 'out' };
+}
+
+const DROP_AT = { a: 1, b: 2, out: 3 } as const;
+
+function checkDropout(op: string, d: Dropout | undefined): void {
+  if (!d) return;
+  if (!(d.p >= 0 && d.p < 1)) throw new Error(`${op}: dropout probability ${d.p} must be in [0, 1).`);
+  if (!Number.isInteger(d.seed) || d.seed < 0 || d.seed > 0xffffffff) {
+    throw new Error(`${op}: dropout seed ${d.seed} must be a whole number in [0, 2^32).`);
+  }
+}
+
+function recordGemm(rec: Recorder, g: Gemm): void {
+  const tilesN = Math.ceil(g.n / TILE);
+  const tiles = Math.ceil(g.m / TILE) * tilesN;
+  const drop = g.dropout && g.dropout.p > 0 ? g.dropout : undefined;
+  rec.dispatch({
+    label: g.label,
+    pipeline: {
+      shaders: SHADERS,
+      entry: 'matmul',
+      constants: {
+        A_T: g.transA ? 1 : 0,
+        B_T: g.transB ? 1 : 0,
+        WDTYPE: WDTYPE[g.b.dtype]!,
+        ACCUMULATE: g.accumulate ? 1 : 0,
+        HAS_BIAS: g.bias ? 1 : 0,
+        DROP_AT: drop ? DROP_AT[drop.at] : 0,
+      },
+    },
+    uniforms: uniforms(
+      g.m, g.n, g.k, tilesN,
+      tiles, g.transA ? g.m : g.k, g.transB ? g.k : g.n, g.n,
+      g.m * g.k, g.bBatchStride, g.m * g.n, { f: g.alpha },
+      drop ? dropoutThreshold(drop.p) : 0, drop ? drop.seed : 0, { f: drop ? dropoutScale(drop.p) : 1 }, 0,
+    ),
+    // Without a bias, A is bound in its place (read-only, never read) so the layout stays the same.
+    bindings: [g.a, g.b, g.bias ?? g.a, g.c],
+    workgroups: [tiles, 1, g.batch],
+  });
+}
+
+function rowsOf(op: string, name: string, t: Tensor, cols: number, dtypes: readonly DType[]): number {
+  const last = t.shape[t.shape.length - 1];
+  if (t.shape.length < 1 || last !== cols) {
+    throw new Error(`${op}: ${name} is ${describe(t)} but its last dimension must be ${cols}.`);
+  }
+  if (!dtypes.includes(t.dtype)) throw new Error(`${op}: ${name} is ${describe(t)} but one of ${dtypes.join('/')} is needed.`);
+  return numel(t.shape) / cols;
+}
+
+function weightDims(op: string, w: Tensor): [number, number] {
+  if (w.shape.length !== 2 || WDTYPE[w.dtype] === undefined) {
+    throw new Error(`${op}: weight is ${describe(w)} but a 2-D [out, in] f32/f16/bf16 tensor is needed.`);
+  }
+  if (w.shape[0] < 1 || w.shape[1] < 1) throw new Error(`${op}: weight ${describe(w)} is empty.`);
+  return [w.shape[0], w.shape[1]];
+}
+
+function sameRows(op: string, name: string, t: Tensor, like: Tensor, cols: number): void {
+  const shape = [...like.shape.slice(0, -1), cols];
+  const ok = t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) && t.dtype === 'f32';
+  if (!ok) throw new Error(`${op}: ${name} is ${describe(t)} but f32[${shape.join(', ')}] is needed.`);
+}
+
+export interface LinearForward {
+  /** x [..., K] (rows M = B·T), f32. */
+  x: Tensor;
+  /** W [N, K] (HF [out, in]), f32/f16/bf16. */
+  w: Tensor;
+  /** bias [N], f32, added after alpha. */
+  bias?: Tensor;
+  /** y [..., N], f32. */
+  y: Tensor;
+  alpha?: number;
+  /** y += … instead of y = … (the residual convention). */
+  accumulate?: boolean;
+  /** Dropout applied to x's elements as they are read. */
+  dropout?: Dropout;
+}
+
+/** y [M, N] (+)= alpha · x [M, K] · Wᵀ + bias. */
+export function linearForward(rec: Recorder, o: LinearForward): void {
+  const op = 'linearForward';
+  const [n, k] = weightDims(op, o.w);
+  const m = rowsOf(op, 'x', o.x, k, ['f32']);
+  sameRows(op, 'y', o.y, o.x, n);
+  if (o.bias && (o.bias.shape.length !== 1 || o.bias.shape[0] !== n || o.bias.dtype !== 'f32')) {
+    throw new Error(`${op}: bias is ${describe(o.bias)} but f32[${n}] is needed.`);
+  }
+  checkDropout(op, o.dropout);
+  recordGemm(rec, {
+    label: `linear ${o.y.label}`, a: o.x, b: o.w, c: o.y, bias: o.bias, m, n, k, transA: false, transB: true,
+    batch: 1, bBatchStride: 0, alpha: o.alpha ?? 1, accumulate: o.accumulate ?? false,
+    dropout: o.dropout && { ...o.dropout, at: 'a' },
+  });
+}
+
+export interface LinearBackwardInput {
+  /** dY [..., N], f32. */
+  dy: Tensor;
+  /** W [N, K], f32/f16/bf16. */
+  w: Tensor;
+  /** dX [..., K], f32. */
+  dx: Tensor;
+  alpha?: number;
+  /** dX += … (when several paths feed dX). */
+  accumulate?: boolean;
+  /** Dropout applied to the result, masked by dX's element index (the dropped input's gradient). */
+  dropout?: Dropout;
+}
+
+/** dX [M, K] (+)= alpha · dY [M, N] · W [N, K]: the gradient through a frozen weight. */
+export function linearBackwardInput(rec: Recorder, o: LinearBackwardInput): void {
+  const op = 'linearBackwardInput';
+  const [n, k] = weightDims(op, o.w);
+  const m = rowsOf(op, 'dy', o.dy, n, ['f32']);
+  sameRows(op, 'dx', o.dx, o.dy, k);
+  checkDropout(op, o.dropout);
+  recordGemm(rec, {
+    label: `linear dx ${o.dx.label}`, a: o.dy, b: o.w, c: o.dx, m, n: k, k: n, transA: false, transB: false,
+    batch: 1, bBatchStride: 0, alpha: o.alpha ?? 1, accumulate: o.accumulate ?? false,
+    dropout: o.dropout && { ...o.dropout, at: 'out' },
+  });
+}
+
+export interface LinearBackwardWeight {
+  /** dY [..., N], f32. */
+  dy: Tensor;
+  /** x [..., K], f32. */
+  x: Tensor;
+  /** dW [N, K], f32. */
+  dw: Tensor;
+  alpha?: number;
+  /** Parameter gradients accumulate (+=) unless this is false. */
+  accumulate?: boolean;
+  /** Dropout applied to x's elements as they are read. */
+  dropout?: Dropout;
+}
+
+/** dW [N, K] += alpha · dYᵀ [N, M] · x [M, K]: a weight gradient, summed over all rows M. */
+export function linearBackwardWeight(rec: Recorder, o: LinearBackwardWeight): void {
+  const op = 'linearBackwardWeight';
+  if (o.dw.shape.length !== 2 || o.dw.dtype !== 'f32') throw new Error(`${op}: dw is ${describe(o.dw)} but a 2-D f32 [N, K] is needed.`);
+  const [n, k] = o.dw.shape;
+  const m = rowsOf(op, 'dy', o.dy, n, ['f32']);
+  sameRows(op, 'x', o.x, o.dy, k);
+  checkDropout(op, o.dropout);
+  recordGemm(rec, {
+    label: `linear dw ${o.dw.label}`, a: o.dy, b: o.x, c: o.dw, m: n, n: k, k: m, transA: true, transB: false,
+    batch: 1, bBatchStride: 0, alpha: o.alpha ?? 1, accumulate: o.accumulate ?? true,
+    dropout: o.dropout && { ...o.dropout, at: 'b' },
+  });
+}
+
+export interface Matmul {
+  /** a [batch?, M, K], or [batch?, K, M] with transA; f32. */
+  a: Tensor;
+  /** b [batch?, K, N], or [batch?, N, K] with transB; f32. A 2-D b is shared by every batch. */
+  b: Tensor;
+  /** c [batch?, M, N]; f32. */
+  c: Tensor;
+  transA?: boolean;
+  transB?: boolean;
+  alpha?: number;
+  accumulate?: boolean;
+}
+
+/** c (+)= alpha · op(a) · op(b) with f32 operands, batched over an optional leading dimension. */
+export function matmul(rec: Recorder, o: Matmul): void {
+  const op = 'matmul';
+  for (const [name, t] of [['a', o.a], ['b', o.b], ['c', o.c]] as const) {
+    if (t.dtype !== 'f32' || t.shape.length < 2 || t.shape.length > 3) {
+      throw new Error(`${op}: ${name} is ${describe(t)} but a 2-D or 3-D f32 tensor is needed.`);
+    }
+  }
+  const batch = o.a.shape.length === 3 ? o.a.shape[0] : 1;
+  const [ar, ac] = o.a.shape.slice(-2);
+  const [br, bc] = o.b.shape.slice(-2);
+  const [m, k] = o.transA ? [ac, ar] : [ar, ac];
+  const [kb, n] = o.transB ? [bc, br] : [br, bc];
+  if (kb !== k) throw new Error(`${op}: inner dimensions differ: a ${describe(o.a)} gives K=${k}, b ${describe(o.b)} gives K=${kb}.`);
+  if (o.b.shape.length === 3 && o.b.shape[0] !== batch) {
+    throw new Error(`${op}: b ${describe(o.b)} has ${o.b.shape[0]} batches, a has ${batch}.`);
+  }
+  const cShape = o.a.shape.length === 3 ? [batch, m, n] : [m, n];
+  if (o.c.shape.length !== cShape.length || o.c.shape.some((d, i) => d !== cShape[i])) {
+    throw new Error(`${op}: c is ${describe(o.c)} but [${cShape.join(', ')}] is needed.`);
+  }
+  recordGemm(rec, {
+    label: `matmul ${o.c.label}`, a: o.a, b: o.b, c: o.c, m, n, k, transA: o.transA ?? false, transB: o.transB ?? false,
+    batch, bBatchStride: o.b.shape.length === 3 ? k * n : 0, alpha: o.alpha ?? 1, accumulate: o.accumulate ?? false,
+  });
+}
