@@ -55,6 +55,11 @@ export class ReferenceModel {
     return t;
   }
 
+  /** Replaces a weight with float64 values (for tests that build equivalent networks exactly). */
+  setWeight(name: string, data: Float64Array): void {
+    this.cache.set(name, data);
+  }
+
   /** y [T, out] = x [T, in] Wᵀ + b + scale · x Aᵀ Bᵀ. */
   linear(x: Float64Array, T: number, module: string, out: number, inp: number, hasBias: boolean, lora?: Record<string, RefLora>): Float64Array {
     const W = this.w(`${module}.weight`);
@@ -170,7 +175,7 @@ export class ReferenceModel {
     const gpt2 = c.arch === 'gpt2';
     const embedName = gpt2 ? 'transformer.wte.weight' : 'model.embed_tokens.weight';
     const E = this.w(embedName);
-    let x = new Float64Array(T * C);
+    let x: Float64Array = new Float64Array(T * C);
     for (let t = 0; t < T; t++) {
       if (tokens[t] < 0 || tokens[t] >= V) throw new Error(`token ${tokens[t]} at ${t} is outside the vocabulary (0..${V - 1})`);
       for (let i = 0; i < C; i++) x[t * C + i] = E[tokens[t] * C + i];
