@@ -1,0 +1,57 @@
+import type { Recorder } from '../gpu/recorder.ts';
+import { uniforms } from '../gpu/recorder.ts';
+import { describe, expectShape, numel, type DType, type Tensor } from '../gpu/tensor.ts';
+
+const SHADERS = ['common', 'weights', 'rmsnorm'] as const;
+/** The WDTYPE override of weights.wgsl for each stored weight dtype. */
+const WDTYPE: Partial<Record<DType, number>> = { f32: 0, f16: 1, bf16: 2 };
+
+export interface NormBackwardOptions {
+  /** Add dx into the existing buffer (+=, the residual stream's gradient) instead of writing it (=). */
+  accumulate?: boolean;
+}
+
+/**
+ * y = x / sqrt(mean(x²) + eps) · g over the last dimension. x, y: f32 [N, C] (or [B, T, C]);
+ * g: [C] in f32/f16/bf16; rstd: f32 [N] (x's shape without C), saved for the backward.
+ */
+export function rmsnormForward(rec: Recorder, x: Tensor, g: Tensor, y: Tensor, rstd: Tensor, eps: number): void {
+  const { n, c, wdtype } = checkRows('rmsnorm', x, g, rstd);
+  expectShape('rmsnorm', 'y', y, x.shape, ['f32']);
+  if (!(Number.isFinite(eps) && eps >= 0)) throw new Error(`rmsnorm: eps is ${eps} but a finite number ≥ 0 is needed (rms_norm_eps).`);
+  rec.dispatch({
+    label: `rmsnorm ${y.label}`,
+    pipeline: { shaders: SHADERS, entry: 'rmsnorm_forward', constants: { WDTYPE: wdtype } },
+    uniforms: uniforms(n, c, { f: eps }),
+    bindings: [x, g, y, rstd],
+    workgroups: [n],
+  });
+}
+
+/**
+ * dx from dy, with the forward's x, g and rstd: dx = r·g⊙dy − x·r³/C·Σ(g⊙dy⊙x) per row.
+ * Written with = unless `accumulate`, then added (+=). Shapes as in the forward.
+ */
+export function rmsnormBackward(rec: Recorder, dy: Tensor, x: Tensor, g: Tensor, rstd: Tensor, dx: Tensor, options: NormBackwardOptions = {}): void {
+  const { n, c, wdtype } = checkRows('rmsnorm backward', x, g, rstd);
+  expectShape('rmsnorm backward', 'dy', dy, x.shape, ['f32']);
+  expectShape('rmsnorm backward', 'dx', dx, x.shape, ['f32']);
+  rec.dispatch({
+    label: `rmsnorm backward ${dx.label}`,
+    pipeline: { shaders: SHADERS, entry: 'rmsnorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0 } },
+    uniforms: uniforms(n, c),
+    bindings: [dy, x, g, rstd, dx],
+    workgroups: [n],
+  });
+}
+
+function checkRows(op: string, x: Tensor, g: Tensor, rstd: Tensor): { n: number; c: number; wdtype: number } {
+  const c = x.shape[x.shape.length - 1] ?? 0;
+  if (c < 1 || x.dtype !== 'f32') throw new Error(`${op}: x is ${describe(x)} but f32 [N, C] with C ≥ 1 is needed.`);
+  const wdtype = WDTYPE[g.dtype];
+  if (g.shape.length !== 1 || g.shape[0] !== c || wdtype === undefined) {
+    throw new Error(`${op}: the gain is ${describe(g)} but [${c}] in f32, f16 or bf16 is needed to match x's last dimension.`);
+  }
+  expectShape(op, 'rstd', rstd, x.shape.slice(0, -1), ['f32']);
+  return { n: numel(x.shape) / c, c, wdtype };
+}
