@@ -90,7 +90,9 @@ export interface MergeAdapter {
 
 /**
  * The checkpoint's tensors with every adapted module's weight merged (same names, shapes and
- * dtypes; other tensors passed through). GPT-2 checkpoints may name weights without the
+ * dtypes; other tensors passed through). Give the tensors as the checkpoint file stores them:
+ * GPT-2's Conv1D weights [in, out] (not the engine's transposed copy; attn.c_proj is square, so
+ * the layout cannot be told from the shape). GPT-2 checkpoints may name weights without the
  * `transformer.` prefix (`h.0.attn.c_attn.weight`); both spellings are found.
  */
 export function mergedCheckpoint(weights: readonly SafeTensorInput[], adapter: MergeAdapter): SafeTensorInput[] {

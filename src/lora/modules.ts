@@ -4,24 +4,14 @@
  * also the PEFT state-dict names minus the `base_model.model.` prefix.
  *
  * A module maps K input features to N output features; its LoRA pair is A: [R, K], B: [N, R].
+ * The table matches src/model/modules.ts `layerLinears` (a test holds them together); it is
+ * kept here because it needs only the shape, not the bias flags.
  */
+import type { ModelConfig } from '../model/config.ts';
+import { layerPrefix } from '../model/modules.ts';
 
-/** The part of a model's config the adapter needs (the model's full config satisfies it). */
-export interface LoraModelShape {
-  arch: 'llama' | 'gpt2';
-  /** C */
-  hidden: number;
-  /** L */
-  layers: number;
-  /** H */
-  heads: number;
-  /** KV */
-  kvHeads: number;
-  /** D */
-  headDim: number;
-  /** I (GPT-2: the MLP width, 4C unless the checkpoint says otherwise) */
-  intermediate: number;
-}
+/** The part of a model's config the adapter needs: C, L, H, KV, D, I (GPT-2: I is the MLP width, 4C by default). */
+export type LoraModelShape = Pick<ModelConfig, 'arch' | 'hidden' | 'layers' | 'heads' | 'kvHeads' | 'headDim' | 'intermediate'>;
 
 /** One linear module inside a transformer block, relative to the block. */
 export interface BlockModule {
@@ -29,7 +19,7 @@ export interface BlockModule {
   module: string;
   inFeatures: number;
   outFeatures: number;
-  /** GPT-2's Conv1D stores its weight as [in, out] instead of nn.Linear's [out, in]. */
+  /** GPT-2's Conv1D: checkpoints store the weight as [in, out], not nn.Linear's [out, in] (PEFT's fan_in_fan_out). */
   fanInFanOut: boolean;
 }
 
@@ -37,11 +27,6 @@ export interface AdapterModule extends BlockModule {
   /** Full HF module path, e.g. `model.layers.3.self_attn.q_proj`. */
   name: string;
   layer: number;
-}
-
-/** Prefix of block `layer`'s module paths. */
-export function blockPrefix(arch: LoraModelShape['arch'], layer: number): string {
-  return arch === 'llama' ? `model.layers.${layer}.` : `transformer.h.${layer}.`;
 }
 
 /** Every linear module of one block, in forward order; 'all-linear' is all of these (lm_head is never a block module). */
@@ -102,7 +87,7 @@ export function adapterModules(
   const layers = cfg.layers ?? Array.from({ length: m.layers }, (_, i) => i);
   const out: AdapterModule[] = [];
   for (const layer of [...new Set(layers)].sort((a, b) => a - b)) {
-    for (const b of block) out.push({ ...b, name: blockPrefix(m.arch, layer) + b.module, layer });
+    for (const b of block) out.push({ ...b, name: layerPrefix(m, layer) + b.module, layer });
   }
   return out;
 }

@@ -1,7 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { initAdapter } from '../../src/lora/init.ts';
 import { planAdapterLayout, slotView } from '../../src/lora/layout.ts';
-import { adapterFileBytes, adapterModules, trainableParams, type LoraModelShape } from '../../src/lora/modules.ts';
+import { adapterFileBytes, adapterModules, blockModules, targetNames, trainableParams, type LoraModelShape } from '../../src/lora/modules.ts';
+import { configFromHf } from '../../src/model/config.ts';
+import { layerLinears, loraTargets } from '../../src/model/modules.ts';
 
 const SMOL: LoraModelShape = { arch: 'llama', hidden: 576, layers: 30, heads: 9, kvHeads: 3, headDim: 64, intermediate: 1536 };
 const GPT2: LoraModelShape = { arch: 'gpt2', hidden: 768, layers: 12, heads: 12, kvHeads: 12, headDim: 64, intermediate: 3072 };
@@ -45,6 +47,24 @@ describe('adapterModules: names and shapes', () => {
       'model.layers.0.self_attn.q_proj', 'model.layers.0.self_attn.v_proj',
       'model.layers.7.self_attn.q_proj', 'model.layers.7.self_attn.v_proj',
     ]);
+  });
+});
+
+describe('agrees with the model package', () => {
+  // Shape keys of SmolLM2-135M's and gpt2's config.json, normalised by the model loader.
+  const smol = configFromHf({
+    architectures: ['LlamaForCausalLM'], hidden_size: 576, num_attention_heads: 9, num_key_value_heads: 3, num_hidden_layers: 30,
+    intermediate_size: 1536, vocab_size: 49152, max_position_embeddings: 8192, rope_theta: 100000, tie_word_embeddings: true,
+  });
+  const gpt2 = configFromHf({ architectures: ['GPT2LMHeadModel'], n_embd: 768, n_head: 12, n_layer: 12, vocab_size: 50257, n_positions: 1024 });
+
+  it('same block modules, shapes and target names as layerLinears / loraTargets', () => {
+    for (const config of [smol, gpt2]) {
+      expect(blockModules(config).map((b) => [b.module, b.outFeatures, b.inFeatures]))
+        .toEqual(layerLinears(config).map((m) => [m.path, m.out, m.in]));
+      expect(targetNames(config.arch).slice(0, loraTargets(config).length)).toEqual(loraTargets(config));
+    }
+    expect(trainableParams(adapterModules(smol, { targets: ['q_proj', 'v_proj'], layers: null }), 8)).toBe(460_800);
   });
 });
 
