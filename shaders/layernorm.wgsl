@@ -1,0 +1,88 @@
+// LayerNorm (GPT-2): y = (x − mean) / sqrt(var + eps) · g + b over the last dimension C of
+// x [N, C] (biased variance, as torch.nn.LayerNorm). One workgroup per row (rows past 65,535
+// folded through linear_workgroup); each thread strides over the channels and a tree reduction in
+// workgroup memory sums the row. g, b [C] are frozen weights in one stored dtype (weights.wgsl).
+// The forward saves mean and rstd [N] for the backward.
+
+struct Params { n: u32, c: u32, eps: f32, }
+@group(0) @binding(0) var<uniform> p: Params;
+
+// Backward only: 0 writes dx (=), 1 adds it into dx (+=, along the residual stream).
+override ACCUMULATE: u32 = 0u;
+
+const WG: u32 = 256u;
+var<workgroup> partial: array<vec2f, WG>;
+
+// The sums of v over the workgroup (two at once), returned to every thread.
+fn workgroup_sum2(li: u32, v: vec2f) -> vec2f {
+  partial[li] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (li < s) { partial[li] += partial[li + s]; }
+    workgroupBarrier();
+  }
+  let total = partial[0];
+  workgroupBarrier(); // the next call may overwrite partial[0]
+  return total;
+}
+
+// Each entry point binds its own buffers 1, 2, … in the order its dispatch function passes them.
+@group(0) @binding(1) var<storage, read> x: array<f32>;          // [N, C]
+@group(0) @binding(2) var<storage, read> g: array<u32>;          // [C], WDTYPE
+@group(0) @binding(3) var<storage, read> b: array<u32>;          // [C], WDTYPE
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;    // [N, C]
+@group(0) @binding(5) var<storage, read_write> mean: array<f32>; // [N]
+@group(0) @binding(6) var<storage, read_write> rstd: array<f32>; // [N]
+
+@compute @workgroup_size(WG)
+fn layernorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = linear_workgroup(wid, nwg);
+  if (row >= p.n) { return; }
+  let base = row * p.c;
+  var s = 0.0;
+  for (var j = li; j < p.c; j += WG) { s += x[base + j]; }
+  let m = workgroup_sum2(li, vec2f(s, 0.0)).x / f32(p.c);
+  // Variance from the centred values (two passes): no cancellation when |mean| ≫ std.
+  var ss = 0.0;
+  for (var j = li; j < p.c; j += WG) {
+    let d = x[base + j] - m;
+    ss += d * d;
+  }
+  let r = inverseSqrt(workgroup_sum2(li, vec2f(ss, 0.0)).x / f32(p.c) + p.eps);
+  for (var j = li; j < p.c; j += WG) {
+    let w = weight_word(j);
+    y[base + j] = (x[base + j] - m) * r * weight_value(g[w], j) + weight_value(b[w], j);
+  }
+  if (li == 0u) {
+    mean[row] = m;
+    rstd[row] = r;
+  }
+}
+
+@group(0) @binding(1) var<storage, read> dy: array<f32>;          // [N, C]
+@group(0) @binding(2) var<storage, read> x_saved: array<f32>;     // [N, C]
+@group(0) @binding(3) var<storage, read> g_saved: array<u32>;     // [C], WDTYPE
+@group(0) @binding(4) var<storage, read> mean_saved: array<f32>;  // [N]
+@group(0) @binding(5) var<storage, read> rstd_saved: array<f32>;  // [N]
+@group(0) @binding(6) var<storage, read_write> dx: array<f32>;    // [N, C]
+
+// With x̂ = (x − mean)·r and d = g ⊙ dy:  dx = r · (d − mean(d) − x̂ · mean(d ⊙ x̂)).
+@compute @workgroup_size(WG)
+fn layernorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let row = linear_workgroup(wid, nwg);
+  if (row >= p.n) { return; }
+  let base = row * p.c;
+  let m = mean_saved[row];
+  let r = rstd_saved[row];
+  var sums = vec2f(0.0);
+  for (var j = li; j < p.c; j += WG) {
+    let d = weight_value(g_saved[weight_word(j)], j) * dy[base + j];
+    sums += vec2f(d, d * (x_saved[base + j] - m) * r);
+  }
+  let means = workgroup_sum2(li, sums) / f32(p.c);
+  for (var j = li; j < p.c; j += WG) {
+    let d = weight_value(g_saved[weight_word(j)], j) * dy[base + j];
+    let v = r * (d - means.x - (x_saved[base + j] - m) * r * means.y);
+    if (ACCUMULATE == 1u) { dx[base + j] += v; } else { dx[base + j] = v; }
+  }
+}
