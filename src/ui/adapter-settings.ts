@@ -1,0 +1,118 @@
+/**
+ * The adapter step's settings: presets for people who do not want to choose, the modules a
+ * model offers grouped as attention / MLP, and the live summary (trainable parameters, file size,
+ * GPU memory) the step shows.
+ */
+import type { ModelConfig } from '../model/config.ts';
+import { adapterConfigProblems, type AdapterConfig } from '../lora/config.ts';
+import { planAdapterLayout } from '../lora/layout.ts';
+import { adapterFileBytes, adapterModules, blockModules, shortName, trainableParams } from '../lora/modules.ts';
+import { estimateTrainingMemory, memoryVerdict, type GpuLimits, type MemoryEstimate, type MemoryVerdict } from './estimate.ts';
+
+export type PresetName = 'quick' | 'balanced' | 'thorough';
+
+export interface TrainingSettings {
+  learningRate: number;
+  epochs: number;
+  /** B */
+  batchSize: number;
+  /** T */
+  seqLen: number;
+}
+
+export interface AdapterSettings {
+  /** The preset the settings came from, or 'custom' once changed by hand. */
+  preset: PresetName | 'custom';
+  adapter: AdapterConfig;
+  training: TrainingSettings;
+}
+
+export interface Preset {
+  label: string;
+  description: string;
+  rank: number;
+  modules: 'query-value' | 'attention' | 'all';
+  epochs: number;
+  learningRate: number;
+}
+
+export const PRESETS: Record<PresetName, Preset> = {
+  quick: { label: 'Quick', description: 'Smallest adapter, one pass over the data. Good for a first try.', rank: 4, modules: 'query-value', epochs: 1, learningRate: 2e-4 },
+  balanced: { label: 'Balanced', description: 'A medium adapter on all attention parts, two passes.', rank: 8, modules: 'attention', epochs: 2, learningRate: 2e-4 },
+  thorough: { label: 'Thorough', description: 'Largest adapter on every layer part, three passes. Slowest.', rank: 16, modules: 'all', epochs: 3, learningRate: 1e-4 },
+};
+
+export const DEFAULT_TRAINING: Pick<TrainingSettings, 'batchSize' | 'seqLen'> = { batchSize: 4, seqLen: 256 };
+export const DEFAULT_DROPOUT = 0.05;
+
+export interface ModuleChoice {
+  /** The target name: the short name (`q_proj`) unless another module shares it (GPT-2's `c_proj`). */
+  id: string;
+  group: 'attention' | 'mlp';
+  inFeatures: number;
+  outFeatures: number;
+}
+
+/** The linear modules of one block that LoRA can adapt, in forward order. */
+export function moduleChoices(config: ModelConfig): ModuleChoice[] {
+  const block = blockModules(config);
+  return block.map((b) => {
+    const short = shortName(b.module);
+    const shared = block.filter((o) => shortName(o.module) === short).length > 1;
+    return { id: shared ? b.module : short, group: b.module.startsWith('mlp.') ? 'mlp' : 'attention', inFeatures: b.inFeatures, outFeatures: b.outFeatures };
+  });
+}
+
+function presetTargets(config: ModelConfig, modules: Preset['modules']): string[] {
+  const choices = moduleChoices(config);
+  if (modules === 'all') return choices.map((c) => c.id);
+  if (modules === 'attention') return choices.filter((c) => c.group === 'attention').map((c) => c.id);
+  const qv = choices.filter((c) => c.id === 'q_proj' || c.id === 'v_proj').map((c) => c.id);
+  return qv.length > 0 ? qv : choices.filter((c) => c.id === 'c_attn').map((c) => c.id);
+}
+
+/** The full settings of a preset for this model; alpha = 2·rank, all layers. */
+export function presetSettings(name: PresetName, config: ModelConfig, keep?: Pick<TrainingSettings, 'batchSize' | 'seqLen'>): AdapterSettings {
+  const p = PRESETS[name];
+  return {
+    preset: name,
+    adapter: {
+      rank: p.rank,
+      alpha: 2 * p.rank,
+      dropout: DEFAULT_DROPOUT,
+      targets: presetTargets(config, p.modules),
+      layers: null,
+      rslora: false,
+      init: 'default',
+      seed: 0,
+    },
+    training: { learningRate: p.learningRate, epochs: p.epochs, ...(keep ?? DEFAULT_TRAINING) },
+  };
+}
+
+export interface AdapterSummary {
+  trainableParams: number;
+  adapterFileBytes: number;
+  memory: MemoryEstimate;
+  verdict: MemoryVerdict;
+  /** Sentences saying what is wrong with the settings; empty when they are valid. */
+  problems: string[];
+}
+
+/** Trainable parameters, adapter file size and GPU memory of these settings on this model. */
+export function adapterSummary(config: ModelConfig, settings: AdapterSettings, limits: GpuLimits | null): AdapterSummary {
+  const { adapter, training } = settings;
+  const problems = adapterConfigProblems(adapter, config);
+  const rankOk = Number.isInteger(adapter.rank) && adapter.rank >= 1;
+  const modules = adapterModules(config, { targets: adapter.targets, layers: adapter.layers });
+  const adapterFloats = rankOk && modules.length > 0 ? planAdapterLayout(modules, adapter.rank).totalFloats : 0;
+  const shape = { batchSize: Math.max(1, training.batchSize), seqLen: Math.max(1, training.seqLen) };
+  const memory = estimateTrainingMemory(config, shape, adapterFloats);
+  return {
+    trainableParams: rankOk ? trainableParams(modules, adapter.rank) : 0,
+    adapterFileBytes: rankOk ? adapterFileBytes(modules, adapter.rank) : 0,
+    memory,
+    verdict: memoryVerdict(memory, limits),
+    problems,
+  };
+}
