@@ -14,8 +14,8 @@ export function GpuPanel() {
   }, [gpu.status, detectGpu]);
 
   return (
-    <section aria-labelledby="gpu-heading" className="panel">
-      <h2 id="gpu-heading">Your GPU</h2>
+    <section aria-labelledby="gpu-heading" className="gpu-panel">
+      <h3 id="gpu-heading">Your GPU</h3>
       {gpu.status === 'idle' || gpu.status === 'checking' ? <p>Looking for a GPU…</p> : null}
       {gpu.status === 'unavailable' ? (
         <p role="alert" className="error" data-testid="gpu-unavailable">

@@ -1,0 +1,51 @@
+import { useMemo } from 'react';
+import { formatBytes } from '../../gpu/pool.ts';
+import { parameterCount } from '../../model/config.ts';
+import { adapterSummary } from '../adapter-settings.ts';
+import { DEFAULT_GPU_BUDGET_BYTES } from '../estimate.ts';
+import { useStore } from '../store.ts';
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** Trainable parameters, adapter file size and the GPU memory estimate, updated on every change. */
+export function AdapterSummaryPanel() {
+  const config = useStore((s) => s.modelConfig);
+  const settings = useStore((s) => s.adapterSettings);
+  const gpu = useStore((s) => s.gpu);
+  const limits = gpu.status === 'ready' ? gpu.adapter : null;
+  const summary = useMemo(() => adapterSummary(config, settings, limits), [config, settings, limits]);
+  const total = useMemo(() => parameterCount(config), [config]);
+  const { memory, verdict } = summary;
+  return (
+    <div className="summary" aria-live="polite" data-testid="adapter-summary">
+      <h3>What this adapter costs</h3>
+      <dl className="facts">
+        <dt>Numbers it learns (trainable parameters)</dt>
+        <dd data-testid="trainable-params">
+          {count(summary.trainableParams)} ({((100 * summary.trainableParams) / total).toFixed(2)}% of the model’s {(total / 1e6).toFixed(1)} million)
+        </dd>
+        <dt>Adapter file size</dt>
+        <dd data-testid="adapter-size">{formatBytes(summary.adapterFileBytes)}</dd>
+        <dt>GPU memory while training (estimate)</dt>
+        <dd data-testid="memory-estimate">
+          {formatBytes(memory.totalBytes)}: model {formatBytes(memory.frozenBytes)}, work in progress (activations) {formatBytes(memory.activationBytes)}, adapter with
+          its optimizer state {formatBytes(memory.loraBytes)}
+        </dd>
+      </dl>
+      {summary.problems.length > 0 ? (
+        <ul className="warnings" role="alert">
+          {summary.problems.map((p) => (
+            <li key={p} className="warn">
+              {p}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <p className={verdict.fits ? 'verdict ok' : 'verdict warn'} data-testid="memory-verdict">
+        {verdict.fits ? 'Fits' : `May not fit: ${verdict.advice}`}
+        {verdict.fits ? `: within this GPU’s limits and under the ${formatBytes(DEFAULT_GPU_BUDGET_BYTES)} most GPUs give a page.` : '.'}
+      </p>
+      {limits ? null : <p className="hint">Compared with typical limits: the GPU has not been checked yet (step 1).</p>}
+    </div>
+  );
+}

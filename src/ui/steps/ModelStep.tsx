@@ -1,0 +1,19 @@
+import { GpuPanel } from '../GpuPanel.tsx';
+import { useStore } from '../store.ts';
+import { StepSection, stepInfo } from './StepSection.tsx';
+
+/** Step 1: the base model, and the GPU it will run on. */
+export function ModelStep() {
+  const modelName = useStore((s) => s.modelName);
+  const loaded = useStore((s) => s.modelLoaded);
+  return (
+    <StepSection step={stepInfo('step-model')}>
+      <p data-testid="model-name">
+        {loaded ? 'Model: ' : 'Until you choose a model, the other steps assume '}
+        <strong>{modelName}</strong>
+        {loaded ? '' : ' (135 million parameters, a good first choice).'}
+      </p>
+      <GpuPanel />
+    </StepSection>
+  );
+}
