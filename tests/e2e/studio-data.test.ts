@@ -112,6 +112,18 @@ describe('studio data and adapter steps in Chromium', () => {
     await page.locator('#step-data').screenshot({ path: join(SHOTS, 'studio-data.png') });
   });
 
+  it('accepts a file dropped on the drop zone', async () => {
+    await page.getByTestId('drop-zone').evaluate((zone, text) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([text], 'dropped.tsv', { type: 'text/tab-separated-values' }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, 'question\tanswer\nWhere is my order?\tshipping\nRefund please\tbilling\n');
+    await page.getByText('Loaded dropped.tsv').waitFor();
+    expect(await page.getByTestId('row-count').textContent()).toBe('2 (TSV)');
+    // a good file clears the earlier alert
+    expect(await page.getByTestId('data-alert').count()).toBe(0);
+  });
+
   it('opens advanced settings; rank and layers change the trainable parameters', async () => {
     const trainable = page.getByTestId('trainable-params');
     // Balanced on SmolLM2-135M: 8·(1152 + 768 + 768 + 1152) per layer × 30 layers
