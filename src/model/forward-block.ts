@@ -1,0 +1,121 @@
+/**
+ * One transformer block, forward (llama family and GPT-2), rows N = B·T:
+ *   n1 = norm1(x);  q, k, v = proj(n1) (RoPE on q, k for llama);  att = attention(q, k, v)
+ *   mid = x + o_proj(att);  n2 = norm2(mid)
+ *   llama: act = silu(gate(n2)) ⊙ up(n2);  gpt2: act = gelu_tanh(c_fc(n2))
+ *   out = mid + down(act)
+ * The tensors a layer keeps for backward come from the plan (plan.ts); blockTensors names them.
+ */
+import type { Tensor } from '../gpu/tensor.ts';
+import { attentionForward, attentionStatsShape, type AttentionDims } from '../kernels/attention.ts';
+import { geluForward } from '../kernels/gelu.ts';
+import { addForward } from '../kernels/residual.ts';
+import { ropeForward } from '../kernels/rope.ts';
+import { swigluForward } from '../kernels/swiglu.ts';
+import { linearSiteForward } from './forward-linear.ts';
+import { normForward, type NormStats } from './forward-norm.ts';
+import { blockPaths } from './plan.ts';
+import { normNames, reshape, type StepContext } from './step-context.ts';
+
+export interface BlockTensors {
+  x: Tensor;
+  n1: Tensor;
+  stats1: NormStats;
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  att: Tensor;
+  attStats: Tensor;
+  proj: Tensor;
+  mid: Tensor;
+  n2: Tensor;
+  stats2: NormStats;
+  /** gate_proj or c_fc output (the activation's input). */
+  fc: Tensor;
+  /** up_proj output (llama only). */
+  up: Tensor | null;
+  act: Tensor;
+  out: Tensor;
+}
+
+/** The planned tensors of layer l for the current batch. */
+export function blockTensors(ctx: StepContext, l: number): BlockTensors {
+  const { acts, config, B, T } = ctx;
+  const N = B * T;
+  const { hidden: C, heads: H, kvHeads: KV, headDim: D, intermediate: I } = config;
+  const ln = config.norm === 'layernorm';
+  const lay = (name: string, cols: number) => acts.layer(l, name, [N, cols]);
+  return {
+    x: acts.resid(l, [N, C]),
+    n1: lay('n1', C),
+    stats1: { rstd: acts.layer(l, 'rstd1', [N]), mean: ln ? acts.layer(l, 'mean1', [N]) : null },
+    q: lay('q', H * D),
+    k: lay('k', KV * D),
+    v: lay('v', KV * D),
+    att: lay('att', H * D),
+    attStats: acts.layer(l, 'stats', attentionStatsShape({ B, T, S: T, H, KV, D })),
+    proj: lay('proj', C),
+    mid: lay('mid', C),
+    n2: lay('n2', C),
+    stats2: { rstd: acts.layer(l, 'rstd2', [N]), mean: ln ? acts.layer(l, 'mean2', [N]) : null },
+    fc: lay('fc', I),
+    up: ln ? null : lay('up', I),
+    act: lay('act', I),
+    out: acts.resid(l + 1, [N, C]),
+  };
+}
+
+/** Attention dims of this step: S = T in a batch, the cache's S in generation. */
+export function attentionDims(ctx: StepContext): AttentionDims {
+  const { config, B, T, cache } = ctx;
+  return { B, T, S: cache ? cache.S : T, H: config.heads, KV: config.kvHeads, D: config.headDim, past: cache ? cache.past : 0 };
+}
+
+export function blockForward(ctx: StepContext, l: number): BlockTensors {
+  const { rec, config, B, T } = ctx;
+  const { heads: H, kvHeads: KV, headDim: D } = config;
+  const t = blockTensors(ctx, l);
+  const paths = blockPaths(config);
+  const [norm1, norm2] = normNames(config, l);
+
+  normForward(ctx, norm1, t.x, t.n1, t.stats1);
+  if (config.arch === 'gpt2') {
+    linearSiteForward(rec, ctx.site(l, paths.qkv[0]), t.n1, [t.q, t.k, t.v]);
+  } else {
+    [t.q, t.k, t.v].forEach((y, i) => linearSiteForward(rec, ctx.site(l, paths.qkv[i]), t.n1, [y]));
+  }
+  if (ctx.invFreq) {
+    ropeForward(rec, t.q, ctx.positions, { heads: H, headDim: D, invFreq: ctx.invFreq });
+    ropeForward(rec, t.k, ctx.positions, { heads: KV, headDim: D, invFreq: ctx.invFreq });
+  }
+  const dims = attentionDims(ctx);
+  let k = reshape(t.k, [B, T, KV, D]);
+  let v = reshape(t.v, [B, T, KV, D]);
+  let keyMask = ctx.keyMask;
+  if (ctx.cache) {
+    // Generation (B = 1): append this step's keys and values to the cache, attend over it.
+    const rowBytes = KV * D * 4;
+    rec.copy(t.k, ctx.cache.k[l], T * rowBytes, 0, ctx.cache.past * rowBytes);
+    rec.copy(t.v, ctx.cache.v[l], T * rowBytes, 0, ctx.cache.past * rowBytes);
+    k = ctx.cache.k[l];
+    v = ctx.cache.v[l];
+    keyMask = ctx.cache.keyMask;
+  }
+  const q4 = reshape(t.q, [B, T, H, D]);
+  attentionForward(rec, q4, k, v, keyMask, reshape(t.att, [B, T, H, D]), t.attStats, dims);
+  linearSiteForward(rec, ctx.site(l, paths.o), t.att, [t.proj]);
+  addForward(rec, t.x, t.proj, t.mid);
+
+  normForward(ctx, norm2, t.mid, t.n2, t.stats2);
+  if (config.arch === 'gpt2') {
+    linearSiteForward(rec, ctx.site(l, paths.mlpIn[0]), t.n2, [t.fc]);
+    geluForward(rec, t.fc, t.act);
+  } else {
+    linearSiteForward(rec, ctx.site(l, paths.mlpIn[0]), t.n2, [t.fc]);
+    linearSiteForward(rec, ctx.site(l, paths.mlpIn[1]), t.n2, [t.up!]);
+    swigluForward(rec, t.fc, t.up!, t.act);
+  }
+  linearSiteForward(rec, ctx.site(l, paths.mlpOut), t.act, [t.proj]);
+  addForward(rec, t.mid, t.proj, t.out);
+  return t;
+}

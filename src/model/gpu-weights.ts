@@ -1,0 +1,115 @@
+/**
+ * The frozen weights on the GPU, labelled `weights.<hf name>`, in their source dtype (f32, or the
+ * raw 16-bit patterns of f16/bf16: the kernels unpack them). Two exceptions, both for the kernels'
+ * sake: linear biases are widened to f32 (matmul adds an f32 bias; they are tiny), and GPT-2's
+ * fused `attn.c_attn` [3C, C] is uploaded as three [C, C] tensors (and three biases) for q, k and
+ * v, so each projection writes a contiguous [B, T, H, D] tensor that attention reads directly
+ * (tensor views need 256-byte aligned offsets, which a column slice of [N, 3C] never has).
+ * Tied embeddings: `lm_head.weight` is the embedding table itself.
+ */
+import type { Gpu } from '../gpu/device.ts';
+import type { Tensor } from '../gpu/tensor.ts';
+import { tensorBytes } from '../gpu/tensor.ts';
+import { bytesToF32, DTYPE_BYTES, type WeightSource } from './weights.ts';
+import type { ModelConfig } from './config.ts';
+import { expectedTensors } from './modules.ts';
+
+const LINEAR_BIAS = /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj|c_attn|c_proj|c_fc)\.bias$/;
+const FUSED_QKV = /\.attn\.c_attn\.(weight|bias)$/;
+
+/** Which third of GPT-2's fused c_attn: q rows first, then k, then v. */
+export type QkvPart = 'q' | 'k' | 'v';
+
+export class GpuWeights {
+  private readonly tensors = new Map<string, Tensor>();
+  /** Bytes of all frozen weight buffers (the tied head counted once). */
+  bytes = 0;
+
+  constructor(private readonly gpu: Gpu) {}
+
+  /** A weight by HF name (`lm_head.weight` resolves to the embeddings when tied). */
+  get(name: string): Tensor {
+    const t = this.tensors.get(name);
+    if (!t) throw new Error(`GPU weights: no tensor '${name}' was uploaded (${this.tensors.size} are, e.g. ${[...this.tensors.keys()][0]}).`);
+    return t;
+  }
+
+  has(name: string): boolean {
+    return this.tensors.has(name);
+  }
+
+  /** One third of GPT-2's fused `c_attn` weight or bias (`name` is the fused tensor's HF name). */
+  part(name: string, which: QkvPart): Tensor {
+    return this.get(`${name}#${which}`);
+  }
+
+  set(name: string, t: Tensor, counted = true): void {
+    this.tensors.set(name, t);
+    if (counted) this.bytes += t.buffer.size;
+  }
+
+  destroy(): void {
+    const seen = new Set<GPUBuffer>();
+    for (const t of this.tensors.values()) {
+      if (seen.has(t.buffer)) continue;
+      seen.add(t.buffer);
+      this.gpu.pool.release(t.buffer);
+    }
+    this.tensors.clear();
+    this.bytes = 0;
+  }
+}
+
+/** A fresh copy of bytes (a view into a file may start at any byte offset). */
+function copyBytes(raw: Uint8Array): Uint8Array {
+  const out = new Uint8Array(raw.length);
+  out.set(raw);
+  return out;
+}
+
+/** Uploads every tensor the config implies (checked by the loader), in the layout described above. */
+export function uploadWeights(gpu: Gpu, config: ModelConfig, source: WeightSource): GpuWeights {
+  const out = new GpuWeights(gpu);
+  for (const [name, shape] of expectedTensors(config)) {
+    const info = source.info(name);
+    const label = `weights.${name}`;
+    if (config.arch === 'gpt2' && FUSED_QKV.test(name)) {
+      const C = config.hidden;
+      const isBias = name.endsWith('.bias');
+      const all = isBias ? source.toF32(name) : null;
+      const raw = isBias ? null : source.bytes(name);
+      (['q', 'k', 'v'] as const).forEach((which, i) => {
+        const partLabel = `${label}[${which}]`;
+        const t = isBias
+          ? gpu.pool.upload(partLabel, [C], 'f32', all!.slice(i * C, (i + 1) * C))
+          : gpu.pool.upload(partLabel, [C, C], info.dtype, copyBytes(raw!.subarray(i * C * C * DTYPE_BYTES[info.dtype], (i + 1) * C * C * DTYPE_BYTES[info.dtype])));
+        out.set(`${name}#${which}`, t);
+      });
+      continue;
+    }
+    if (LINEAR_BIAS.test(name)) {
+      out.set(name, gpu.pool.upload(label, shape, 'f32', bytesToF32(source.bytes(name), info.dtype)));
+      continue;
+    }
+    const raw = copyBytes(source.bytes(name));
+    if (raw.byteLength !== tensorBytes(shape, info.dtype)) {
+      throw new Error(`GPU weights: '${name}' has ${raw.byteLength} bytes but ${info.dtype}[${shape.join(', ')}] needs ${tensorBytes(shape, info.dtype)}.`);
+    }
+    out.set(name, gpu.pool.upload(label, shape, info.dtype, raw));
+  }
+  if (config.tieWordEmbeddings) {
+    out.set('lm_head.weight', out.get(config.arch === 'gpt2' ? 'transformer.wte.weight' : 'model.embed_tokens.weight'), false);
+  }
+  return out;
+}
+
+/** Bytes the frozen weights take on the GPU, without uploading (for `info` and estimates). */
+export function weightBytes(config: ModelConfig, source: WeightSource): number {
+  let n = 0;
+  for (const [name, shape] of expectedTensors(config)) {
+    const dtype = LINEAR_BIAS.test(name) ? 'f32' : source.info(name).dtype;
+    const parts = config.arch === 'gpt2' && FUSED_QKV.test(name) ? 3 : 1;
+    n += parts * Math.max(16, Math.ceil(tensorBytes(shape, dtype) / parts / 16) * 16);
+  }
+  return n;
+}

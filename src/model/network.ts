@@ -1,0 +1,248 @@
+/**
+ * The whole network on the GPU: frozen weights, the memory plan, LoRA parameters and gradients in
+ * one flat f32 buffer each (laid out by the AdapterLayout), and the recorded forward/backward of a
+ * batch. The trainer drives it through recordStep; tests and eval read logits; generate.ts drives
+ * recordTokens with a KV cache.
+ */
+import type { Gpu } from '../gpu/device.ts';
+import type { Recorder } from '../gpu/recorder.ts';
+import { viewOf, type Tensor } from '../gpu/tensor.ts';
+import type { Batch } from '../data/batch.ts';
+import type { AdapterLayout, LayoutEntry } from '../lora/layout.ts';
+import type { ModelConfig } from './config.ts';
+import { ropeInvFreq } from './rope.ts';
+import type { LoadedModel } from './load-source.ts';
+import { layerPrefix } from './modules.ts';
+import { moduleSeed, type LinearSite } from './forward-linear.ts';
+import { recordBackward, recordForward } from './forward.ts';
+import { uploadWeights, type GpuWeights } from './gpu-weights.ts';
+import { positionsFromMask, stageInputs, type StepInputs } from './network-inputs.ts';
+import { Activations, planMemory } from './plan.ts';
+import type { KvCache, StepContext } from './step-context.ts';
+
+export interface NetworkOptions {
+  /** B */
+  maxBatch: number;
+  /** T (the plan is sized for B×T; a larger batch is a rebuild) */
+  maxSeq: number;
+  /** Keep activations for backward. */
+  training: boolean;
+  adapter: { layout: AdapterLayout; scale: number; dropout: number } | null;
+}
+
+interface StepSettings {
+  backward: boolean;
+  dropoutSeed: number;
+}
+
+export class Network {
+  readonly config: ModelConfig;
+  memory: { weightsBytes: number; activationBytes: number; adapterBytes: number };
+  readonly loraParams: Tensor | null = null;
+  readonly loraGrads: Tensor | null = null;
+  /** Multiplies the LoRA scale at inference (forward without backward); training uses the plain scale. */
+  adapterStrength = 1;
+  readonly lossSum: Tensor;
+  private acts: Activations;
+  private lastRows = 0;
+  private staging: GPUBuffer[] = [];
+  private readonly zeros: GPUBuffer;
+  private readonly invFreq: Float32Array | null;
+  private readonly entries = new Map<string, { entry: LayoutEntry; index: number }>();
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly model: LoadedModel,
+    readonly weights: GpuWeights,
+    readonly opts: NetworkOptions,
+  ) {
+    this.config = model.config;
+    const c = this.config;
+    if (c.slidingWindow !== null && opts.maxSeq > c.slidingWindow) {
+      throw new Error(`${model.source}: sequences of ${opts.maxSeq} tokens are longer than the model's sliding window (${c.slidingWindow}); use --seq-len ≤ ${c.slidingWindow}.`);
+    }
+    this.invFreq = c.rope ? Float32Array.from(ropeInvFreq(c)) : null;
+    const layout = opts.adapter?.layout ?? null;
+    let adapterBytes = 0;
+    if (layout) {
+      layout.entries.forEach((entry, index) => this.entries.set(entry.name, { entry, index }));
+      this.loraParams = gpu.pool.tensor('adapter.params', [layout.totalFloats]);
+      adapterBytes += this.loraParams.buffer.size;
+      if (opts.training) {
+        this.loraGrads = gpu.pool.tensor('adapter.grads', [layout.totalFloats]);
+        adapterBytes += this.loraGrads.buffer.size;
+      }
+    }
+    this.lossSum = gpu.pool.tensor('loss.sum', [1]);
+    const zeroBytes = Math.max(16, layout ? layout.totalFloats * 4 : 0);
+    this.zeros = gpu.pool.alloc('loss.zeros', zeroBytes);
+    gpu.device.queue.writeBuffer(this.zeros, 0, new Uint8Array(this.zeros.size));
+    gpu.device.queue.writeBuffer(this.lossSum.buffer, 0, new Uint8Array(this.lossSum.buffer.size));
+    if (this.loraGrads) gpu.device.queue.writeBuffer(this.loraGrads.buffer, 0, new Uint8Array(this.loraGrads.buffer.size));
+    if (this.loraParams) gpu.device.queue.writeBuffer(this.loraParams.buffer, 0, new Uint8Array(this.loraParams.buffer.size));
+    this.acts = this.newActivations(opts.maxBatch, opts.maxSeq, opts.training);
+    this.memory = { weightsBytes: weights.bytes, activationBytes: this.acts.plan.activationBytes, adapterBytes };
+  }
+
+  static async create(gpu: Gpu, model: LoadedModel, opts: NetworkOptions): Promise<Network> {
+    const weights = uploadWeights(gpu, model.config, model.weights);
+    const net = new Network(gpu, model, weights, opts);
+    await gpu.sync(`loading ${model.source} onto the GPU`);
+    return net;
+  }
+
+  /** A memory plan for B×T, allocated (the caller destroys it unless it is the network's own). */
+  newActivations(B: number, T: number, training: boolean): Activations {
+    const rank = this.opts.adapter ? this.opts.adapter.layout.rank : null;
+    return new Activations(this.gpu, planMemory(this.config, { B, T, training, rank, adapted: new Set(this.entries.keys()) }));
+  }
+
+  private ensurePlan(B: number, T: number): void {
+    const p = this.acts.plan;
+    if (B <= p.B && T <= p.T) return;
+    if (this.config.slidingWindow !== null && T > this.config.slidingWindow) {
+      throw new Error(`a batch of ${T} tokens is longer than the model's sliding window (${this.config.slidingWindow}); shorten the sequences.`);
+    }
+    this.acts.destroy();
+    this.acts = this.newActivations(Math.max(B, p.B), Math.max(T, p.T), p.training);
+    this.memory = { ...this.memory, activationBytes: this.acts.plan.activationBytes };
+  }
+
+  setAdapterParams(params: Float32Array): void {
+    if (!this.loraParams) throw new Error('setAdapterParams: this network was created without an adapter.');
+    const n = this.loraParams.shape[0];
+    if (params.length !== n) throw new Error(`setAdapterParams: ${params.length} values given but the adapter layout has ${n} floats.`);
+    this.gpu.pool.write(this.loraParams, params);
+  }
+
+  async readAdapterParams(): Promise<Float32Array> {
+    if (!this.loraParams) throw new Error('readAdapterParams: this network was created without an adapter.');
+    return this.gpu.pool.readF32(this.loraParams);
+  }
+
+  recordZeroLoss(rec: Recorder): void {
+    this.releaseStaging();
+    rec.copy(this.zeros, this.lossSum, 4);
+  }
+
+  recordZeroGrads(rec: Recorder): void {
+    if (this.loraGrads) rec.copy(this.zeros, this.loraGrads, this.loraGrads.shape[0] * 4);
+  }
+
+  /** Per-token losses of the last recordStep: f32 [B·T] (0 where not counted). */
+  get tokenLoss(): Tensor {
+    return this.acts.get('tokenLoss', [this.lastRows]);
+  }
+
+  /** The activations of the current plan (for tests and tools that read intermediate tensors). */
+  get activations(): Activations {
+    return this.acts;
+  }
+
+  recordStep(rec: Recorder, batch: Batch, o: { backward: boolean; lossScale: number; dropoutSeed: number }): void {
+    if (o.backward && !this.opts.training) throw new Error('recordStep: backward needs a network created with training: true.');
+    if (o.backward && !this.loraGrads) throw new Error('recordStep: backward needs an adapter: the frozen weights get no gradient.');
+    this.ensurePlan(batch.B, batch.T);
+    const ctx = this.context(rec, this.acts, batchInputs(batch), null, { backward: o.backward, dropoutSeed: o.dropoutSeed });
+    recordForward(ctx, { loss: { lossSum: this.lossSum }, lastOnly: false });
+    if (o.backward) recordBackward(ctx, o.lossScale);
+    this.lastRows = batch.B * batch.T;
+  }
+
+  /** Logits for every position of a batch (inference): f32 [B, T, V]. */
+  async logits(batch: Batch): Promise<Float32Array> {
+    this.ensurePlan(batch.B, batch.T);
+    const rec = this.gpu.recorder('logits');
+    const ctx = this.context(rec, this.acts, batchInputs(batch), null, { backward: false, dropoutSeed: 0 });
+    const logits = recordForward(ctx, { loss: null, lastOnly: false });
+    rec.submit();
+    rec.destroy();
+    await this.gpu.sync('forward');
+    this.releaseStaging();
+    return this.gpu.pool.readF32(logits);
+  }
+
+  /**
+   * Records the forward of tokens [1, T] of one sequence on `acts` (a plan with B = 1), appending
+   * to the KV cache at its `past`; returns the logits of the last position [1, V], or all [T, V].
+   */
+  recordTokens(rec: Recorder, acts: Activations, tokens: number[], cache: KvCache | null, lastOnly: boolean): Tensor {
+    const T = tokens.length;
+    const past = cache ? cache.past : 0;
+    const inputs: StepInputs = {
+      B: 1, T, ids: Int32Array.from(tokens), positions: Int32Array.from(tokens, (_, t) => past + t),
+      keyMask: new Uint32Array(T).fill(1), targets: new Int32Array(T).fill(-1),
+    };
+    const ctx = this.context(rec, acts, inputs, cache, { backward: false, dropoutSeed: 0 });
+    return recordForward(ctx, { loss: null, lastOnly });
+  }
+
+  /** Returns staging buffers of steps recorded before; call only after those steps were submitted. */
+  releaseStaging(): void {
+    for (const b of this.staging) this.gpu.pool.release(b);
+    this.staging = [];
+  }
+
+  private context(rec: Recorder, acts: Activations, inp: StepInputs, cache: KvCache | null, s: StepSettings): StepContext {
+    const { B, T } = inp;
+    const N = B * T;
+    const ids = acts.get('ids', [N], 'i32');
+    const positions = acts.get('positions', [N], 'i32');
+    const keyMask = acts.get('keyMask', [B, T], 'u32');
+    const targets = acts.get('targets', [N], 'i32');
+    this.staging.push(stageInputs(this.gpu, rec, inp, { ids, positions, keyMask, targets }));
+    return {
+      rec, config: this.config, weights: this.weights, acts, B, T, ids, positions, keyMask, targets,
+      invFreq: this.invFreq, cache, rank: this.opts.adapter ? this.opts.adapter.layout.rank : null,
+      site: (l, path) => this.site(acts, l, path, N, s),
+    };
+  }
+
+  private site(acts: Activations, l: number, path: string, N: number, s: StepSettings): LinearSite {
+    const name = layerPrefix(this.config, l) + path;
+    const w = this.weights;
+    const fused = this.config.arch === 'gpt2' && path === 'attn.c_attn';
+    const parts = fused
+      ? (['q', 'k', 'v'] as const).map((p) => ({ w: w.part(`${name}.weight`, p), bias: w.part(`${name}.bias`, p) }))
+      : [{ w: w.get(`${name}.weight`), bias: w.has(`${name}.bias`) ? w.get(`${name}.bias`) : undefined }];
+    const found = this.entries.get(name);
+    if (!found || !this.opts.adapter) return { name, parts, lora: null };
+    const { entry, index } = found;
+    const R = entry.a.shape[0];
+    const view = (t: Tensor, label: string, slot: LayoutEntry['a']) => viewOf(t.buffer, `${t.label}.${name}.${label}`, slot.shape, 'f32', slot.offset * 4);
+    const C = this.config.hidden;
+    return {
+      name, parts,
+      lora: {
+        a: view(this.loraParams!, 'A', entry.a),
+        b: view(this.loraParams!, 'B', entry.b),
+        da: this.loraGrads ? view(this.loraGrads, 'A', entry.a) : undefined,
+        db: this.loraGrads ? view(this.loraGrads, 'B', entry.b) : undefined,
+        h: acts.layer(l, `h.${path}`, [N, R]),
+        scale: this.opts.adapter.scale * (s.backward ? 1 : this.adapterStrength),
+        dropout: s.backward ? this.opts.adapter.dropout : 0,
+        seed: moduleSeed(s.dropoutSeed, index),
+        bParts: fused ? ['bq', 'bk', 'bv'].map((k) => acts.get(`lora.${k}`, [C, R])) : undefined,
+        dbParts: fused && s.backward ? ['dbq', 'dbk', 'dbv'].map((k) => acts.get(`lora.${k}`, [C, R])) : undefined,
+        db3: fused && s.backward ? acts.get('lora.db3', [3 * C, R]) : undefined,
+      },
+    };
+  }
+
+  destroy(): void {
+    this.releaseStaging();
+    this.acts.destroy();
+    this.weights.destroy();
+    for (const t of [this.loraParams, this.loraGrads, this.lossSum]) if (t) this.gpu.pool.releaseTensor(t);
+    this.gpu.pool.release(this.zeros);
+  }
+}
+
+/** A Batch (src/data/batch.ts) as step inputs: keyMask from attentionMask, positions from it. */
+export function batchInputs(batch: Batch): StepInputs {
+  const { B, T } = batch;
+  return {
+    B, T, ids: batch.inputIds, targets: batch.targets,
+    keyMask: Uint32Array.from(batch.attentionMask), positions: positionsFromMask(batch.attentionMask, B, T),
+  };
+}
