@@ -94,6 +94,8 @@ export function linearSiteBackward(rec: Recorder, site: LinearSite, x: Tensor, d
     });
     return;
   }
+  // The B blocks are scratch shared by the layers: copy this layer's again.
+  splitB(rec, lora);
   // dB_i = s·dY_iᵀ·h into scratch, gathered into [3C, R] and added to dB.
   let offset = 0;
   parts.forEach((_, i) => {
