@@ -24,7 +24,8 @@ struct Params {
   m: u32, n: u32, k: u32, tiles_n: u32,
   tiles: u32, lda: u32, ldb: u32, ldc: u32,
   a_batch: u32, b_batch: u32, c_batch: u32, alpha: f32,
-  drop_threshold: u32, drop_seed: u32, drop_scale: f32, _pad: u32,
+  drop_threshold: u32, drop_seed: u32, drop_scale: f32, k_chunk: u32,
+  splits: u32, _p0: u32, _p1: u32, _p2: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -46,8 +47,8 @@ fn drop_factor(index: u32) -> f32 {
   return 0.0;
 }
 
-fn load_a(base: u32, i: u32, kk: u32) -> f32 {
-  if (i >= p.m || kk >= p.k) { return 0.0; }
+fn load_a(base: u32, i: u32, kk: u32, k_end: u32) -> f32 {
+  if (i >= p.m || kk >= k_end) { return 0.0; }
   var idx = base + i * p.lda + kk;
   if (A_T == 1u) { idx = base + kk * p.lda + i; }
   var v = a[idx];
@@ -55,8 +56,8 @@ fn load_a(base: u32, i: u32, kk: u32) -> f32 {
   return v;
 }
 
-fn load_b(base: u32, kk: u32, j: u32) -> f32 {
-  if (kk >= p.k || j >= p.n) { return 0.0; }
+fn load_b(base: u32, kk: u32, j: u32, k_end: u32) -> f32 {
+  if (kk >= k_end || j >= p.n) { return 0.0; }
   var idx = base + kk * p.ldb + j;
   if (B_T == 1u) { idx = base + j * p.ldb + kk; }
   var v = weight_value(b[weight_word(idx)], idx);
@@ -73,8 +74,13 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   if (tile >= p.tiles) { return; }
   let row0 = (tile / p.tiles_n) * TM;
   let col0 = (tile % p.tiles_n) * TN;
-  let a_base = wid.z * p.a_batch;
-  let b_base = wid.z * p.b_batch;
+  // z = batch · splits + part. Split-K: part s sums k in [s·k_chunk, (s+1)·k_chunk) into its own
+  // [M, N] slab of c (a scratch buffer that matmul_reduce.wgsl then sums).
+  let batch = wid.z / p.splits;
+  let k_begin = (wid.z % p.splits) * p.k_chunk;
+  let k_end = min(p.k, k_begin + p.k_chunk);
+  let a_base = batch * p.a_batch;
+  let b_base = batch * p.b_batch;
   let c_base = wid.z * p.c_batch;
   let tx = li % 16u;
   let ty = li / 16u;
@@ -88,17 +94,17 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   let r_inner = li % 64u;
 
   var acc: array<vec4<f32>, 4>;
-  for (var k0 = 0u; k0 < p.k; k0 += TK) {
+  for (var k0 = k_begin; k0 < k_end; k0 += TK) {
     for (var q = 0u; q < 4u; q++) {
       if (A_T == 0u) {
-        set_a(k_outer, r_outer + 16u * q, load_a(a_base, row0 + r_outer + 16u * q, k0 + k_outer));
+        set_a(k_outer, r_outer + 16u * q, load_a(a_base, row0 + r_outer + 16u * q, k0 + k_outer, k_end));
       } else {
-        set_a(k_inner + 4u * q, r_inner, load_a(a_base, row0 + r_inner, k0 + k_inner + 4u * q));
+        set_a(k_inner + 4u * q, r_inner, load_a(a_base, row0 + r_inner, k0 + k_inner + 4u * q, k_end));
       }
       if (B_T == 1u) {
-        set_b(k_outer, r_outer + 16u * q, load_b(b_base, k0 + k_outer, col0 + r_outer + 16u * q));
+        set_b(k_outer, r_outer + 16u * q, load_b(b_base, k0 + k_outer, col0 + r_outer + 16u * q, k_end));
       } else {
-        set_b(k_inner + 4u * q, r_inner, load_b(b_base, k0 + k_inner + 4u * q, col0 + r_inner));
+        set_b(k_inner + 4u * q, r_inner, load_b(b_base, k0 + k_inner + 4u * q, col0 + r_inner, k_end));
       }
     }
     workgroupBarrier();
@@ -121,7 +127,8 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       if (col >= p.n) { break; }
       let idx = c_base + row * p.ldc + col;
       var v = p.alpha * acc[r][q];
-      if (DROP_AT == 3u) { v = v * drop_factor(idx); }
+      // The mask follows the element's index in the final output, not in a split-K slab.
+      if (DROP_AT == 3u) { v = v * drop_factor(batch * p.c_batch + row * p.ldc + col); }
       if (HAS_BIAS) { v = v + bias[col]; }
       if (ACCUMULATE) { v = v + c[idx]; }
       c[idx] = v;

@@ -1,6 +1,6 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { describe, numel, type Tensor } from '../gpu/tensor.ts';
-import { dropoutThreshold, linearBackwardInput, linearBackwardWeight, linearForward } from './matmul.ts';
+import { dropoutThreshold, linearBackwardInput, linearBackwardWeight, linearForward, MAX_SPLIT } from './matmul.ts';
 
 /**
  * A LoRA linear layer with PEFT's math: y = x·Wᵀ + b + s·(drop(x)·Aᵀ)·Bᵀ, with A [R, K],
@@ -45,6 +45,8 @@ export interface LoraForward {
   y: Tensor;
   /** h = drop(x)·Aᵀ [..., R], written and kept for the backward pass. */
   h: Tensor;
+  /** Optional f32 workspace of loraScratchElements(M, K, N, R) for split-K of the rank-R products. */
+  scratch?: Tensor;
 }
 
 export interface LoraBackward {
@@ -67,6 +69,16 @@ export interface LoraBackward {
   /** Scratch dh = s·dY·B [..., R], planned with the rest of the step's memory. */
   dh: Tensor;
   accumulateDx?: boolean;
+  /** Optional f32 workspace of loraScratchElements(M, K, N, R) for split-K of the rank-R products. */
+  scratch?: Tensor;
+}
+
+/**
+ * Scratch that lets every thin product of the layer ([M, R], [R, K], [N, R] outputs, whose
+ * contractions run over K, M or N) split its contraction across workgroups.
+ */
+export function loraScratchElements(m: number, k: number, n: number, r: number): number {
+  return MAX_SPLIT * Math.max(m * r, r * k, n * r);
 }
 
 interface Dims {
@@ -113,7 +125,7 @@ export function loraForward(rec: Recorder, o: LoraForward): void {
   need(op, 'h', o.h, rows(o.x, d.r), `saved h [M, R], M = ${d.m}`);
   const dropout = { p: o.dropout, seed: o.seed };
   linearForward(rec, { x: o.x, w: o.w, bias: o.bias, y: o.y });
-  linearForward(rec, { x: o.x, w: o.a, y: o.h, dropout });
+  linearForward(rec, { x: o.x, w: o.a, y: o.h, dropout, scratch: o.scratch });
   linearForward(rec, { x: o.h, w: o.b, y: o.y, alpha: o.scale, accumulate: true });
 }
 
@@ -131,9 +143,9 @@ export function loraBackward(rec: Recorder, o: LoraBackward): void {
   need(op, 'db', o.db, [d.n, d.r], `dB [N, R]`);
   need(op, 'dh', o.dh, rows(o.x, d.r), `scratch dh [M, R], M = ${d.m}`);
   const dropout = { p: o.dropout, seed: o.seed };
-  linearBackwardWeight(rec, { dy: o.dy, x: o.h, dw: o.db, alpha: o.scale });
-  linearBackwardInput(rec, { dy: o.dy, w: o.b, dx: o.dh, alpha: o.scale });
-  linearBackwardWeight(rec, { dy: o.dh, x: o.x, dw: o.da, dropout });
+  linearBackwardWeight(rec, { dy: o.dy, x: o.h, dw: o.db, alpha: o.scale, scratch: o.scratch });
+  linearBackwardInput(rec, { dy: o.dy, w: o.b, dx: o.dh, alpha: o.scale, scratch: o.scratch });
+  linearBackwardWeight(rec, { dy: o.dh, x: o.x, dw: o.da, dropout, scratch: o.scratch });
   linearBackwardInput(rec, { dy: o.dy, w: o.w, dx: o.dx, accumulate: o.accumulateDx ?? false });
   linearBackwardInput(rec, { dy: o.dh, w: o.a, dx: o.dx, accumulate: true, dropout });
 }

@@ -2,8 +2,15 @@ import type { Recorder } from '../gpu/recorder.ts';
 import { uniforms } from '../gpu/recorder.ts';
 import { describe, numel, type DType, type Tensor } from '../gpu/tensor.ts';
 
-/** Output tile of one workgroup (shaders/matmul.wgsl). */
+/** Output tile of one workgroup and K step (shaders/matmul.wgsl). */
 const TILE = 64;
+const TK = 16;
+/** Split-K aims for at least this many workgroups, enough to occupy a large GPU. */
+const SPLIT_TARGET_WORKGROUPS = 256;
+/** Each split part covers at least this many k. */
+const MIN_SPLIT_K = 64;
+/** Most parts a contraction is split into. */
+export const MAX_SPLIT = 16;
 const SHADERS = ['common', 'weights', 'matmul_dropout', 'matmul'] as const;
 const WDTYPE: Partial<Record<DType, number>> = { f32: 0, f16: 1, bf16: 2 };
 
@@ -41,6 +48,23 @@ interface Gemm {
   alpha: number;
   accumulate: boolean;
   dropout?: Dropout & { at: 'a' | 'b' | 'out' };
+  scratch?: Tensor;
+}
+
+/**
+ * f32 elements of scratch that let a product with an [M, N] output split its contraction fully.
+ * Products with few output tiles and a long K (LoRA's [M, R], [R, K], [N, R]) would otherwise
+ * run on a handful of workgroups; with scratch, parts of K run side by side and a second pass
+ * sums them in a fixed order.
+ */
+export function splitScratchElements(m: number, n: number): number {
+  return MAX_SPLIT * m * n;
+}
+
+function splitParts(g: Gemm, tiles: number): number {
+  if (!g.scratch || g.batch !== 1) return 1;
+  const room = Math.floor(numel(g.scratch.shape) / (g.m * g.n));
+  return Math.max(1, Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / tiles), Math.floor(g.k / MIN_SPLIT_K), room, MAX_SPLIT));
 }
 
 const DROP_AT = { a: 1, b: 2, out: 3 } as const;
@@ -57,6 +81,10 @@ function recordGemm(rec: Recorder, g: Gemm): void {
   const tilesN = Math.ceil(g.n / TILE);
   const tiles = Math.ceil(g.m / TILE) * tilesN;
   const drop = g.dropout && g.dropout.p > 0 ? g.dropout : undefined;
+  let parts = splitParts(g, tiles);
+  const kChunk = parts > 1 ? Math.ceil(g.k / parts / TK) * TK : g.k;
+  if (parts > 1) parts = Math.ceil(g.k / kChunk);
+  const split = parts > 1 ? g.scratch : undefined;
   rec.dispatch({
     label: g.label,
     pipeline: {
@@ -66,8 +94,8 @@ function recordGemm(rec: Recorder, g: Gemm): void {
         A_T: g.transA ? 1 : 0,
         B_T: g.transB ? 1 : 0,
         WDTYPE: WDTYPE[g.b.dtype]!,
-        ACCUMULATE: g.accumulate ? 1 : 0,
-        HAS_BIAS: g.bias ? 1 : 0,
+        ACCUMULATE: g.accumulate && !split ? 1 : 0,
+        HAS_BIAS: g.bias && !split ? 1 : 0,
         DROP_AT: drop ? DROP_AT[drop.at] : 0,
       },
     },
@@ -75,12 +103,30 @@ function recordGemm(rec: Recorder, g: Gemm): void {
       g.m, g.n, g.k, tilesN,
       tiles, g.transA ? g.m : g.k, g.transB ? g.k : g.n, g.n,
       g.m * g.k, g.bBatchStride, g.m * g.n, { f: g.alpha },
-      drop ? dropoutThreshold(drop.p) : 0, drop ? drop.seed : 0, { f: drop ? dropoutScale(drop.p) : 1 }, 0,
+      drop ? dropoutThreshold(drop.p) : 0, drop ? drop.seed : 0, { f: drop ? dropoutScale(drop.p) : 1 }, kChunk,
+      split ? parts : 1, 0, 0, 0,
     ),
     // Without a bias, A is bound in its place (read-only, never read) so the layout stays the same.
-    bindings: [g.a, g.b, g.bias ?? g.a, g.c],
-    workgroups: [tiles, 1, g.batch],
+    bindings: [g.a, g.b, (!split && g.bias) || g.a, split ?? g.c],
+    workgroups: [tiles, 1, split ? parts : g.batch],
   });
+  if (!split) return;
+  const total = g.m * g.n;
+  rec.dispatch({
+    label: `${g.label} (sum of ${parts} parts)`,
+    pipeline: {
+      shaders: ['common', 'matmul_reduce'],
+      entry: 'matmul_reduce',
+      constants: { ACCUMULATE: g.accumulate ? 1 : 0, HAS_BIAS: g.bias ? 1 : 0 },
+    },
+    uniforms: uniforms(total, g.n, parts),
+    bindings: [split, g.bias ?? split, g.c],
+    workgroups: [Math.ceil(total / 256)],
+  });
+}
+
+function checkScratch(op: string, t: Tensor | undefined): void {
+  if (t && t.dtype !== 'f32') throw new Error(`${op}: scratch is ${describe(t)} but must be f32.`);
 }
 
 function rowsOf(op: string, name: string, t: Tensor, cols: number, dtypes: readonly DType[]): number {
@@ -120,6 +166,8 @@ export interface LinearForward {
   accumulate?: boolean;
   /** Dropout applied to x's elements as they are read. */
   dropout?: Dropout;
+  /** f32 workspace for split-K (see splitScratchElements); without it the product runs in one pass. */
+  scratch?: Tensor;
 }
 
 /** y [M, N] (+)= alpha · x [M, K] · Wᵀ + bias. */
@@ -132,10 +180,11 @@ export function linearForward(rec: Recorder, o: LinearForward): void {
     throw new Error(`${op}: bias is ${describe(o.bias)} but f32[${n}] is needed.`);
   }
   checkDropout(op, o.dropout);
+  checkScratch(op, o.scratch);
   recordGemm(rec, {
     label: `linear ${o.y.label}`, a: o.x, b: o.w, c: o.y, bias: o.bias, m, n, k, transA: false, transB: true,
     batch: 1, bBatchStride: 0, alpha: o.alpha ?? 1, accumulate: o.accumulate ?? false,
-    dropout: o.dropout && { ...o.dropout, at: 'a' },
+    dropout: o.dropout && { ...o.dropout, at: 'a' }, scratch: o.scratch,
   });
 }
 
@@ -151,6 +200,8 @@ export interface LinearBackwardInput {
   accumulate?: boolean;
   /** Dropout applied to the result, masked by dX's element index (the dropped input's gradient). */
   dropout?: Dropout;
+  /** f32 workspace for split-K (see splitScratchElements). */
+  scratch?: Tensor;
 }
 
 /** dX [M, K] (+)= alpha · dY [M, N] · W [N, K]: the gradient through a frozen weight. */
@@ -160,10 +211,11 @@ export function linearBackwardInput(rec: Recorder, o: LinearBackwardInput): void
   const m = rowsOf(op, 'dy', o.dy, n, ['f32']);
   sameRows(op, 'dx', o.dx, o.dy, k);
   checkDropout(op, o.dropout);
+  checkScratch(op, o.scratch);
   recordGemm(rec, {
     label: `linear dx ${o.dx.label}`, a: o.dy, b: o.w, c: o.dx, m, n: k, k: n, transA: false, transB: false,
     batch: 1, bBatchStride: 0, alpha: o.alpha ?? 1, accumulate: o.accumulate ?? false,
-    dropout: o.dropout && { ...o.dropout, at: 'out' },
+    dropout: o.dropout && { ...o.dropout, at: 'out' }, scratch: o.scratch,
   });
 }
 
@@ -179,6 +231,8 @@ export interface LinearBackwardWeight {
   accumulate?: boolean;
   /** Dropout applied to x's elements as they are read. */
   dropout?: Dropout;
+  /** f32 workspace for split-K (see splitScratchElements). */
+  scratch?: Tensor;
 }
 
 /** dW [N, K] += alpha · dYᵀ [N, M] · x [M, K]: a weight gradient, summed over all rows M. */
@@ -189,10 +243,11 @@ export function linearBackwardWeight(rec: Recorder, o: LinearBackwardWeight): vo
   const m = rowsOf(op, 'dy', o.dy, n, ['f32']);
   sameRows(op, 'x', o.x, o.dy, k);
   checkDropout(op, o.dropout);
+  checkScratch(op, o.scratch);
   recordGemm(rec, {
     label: `linear dw ${o.dw.label}`, a: o.dy, b: o.x, c: o.dw, m: n, n: k, k: m, transA: true, transB: false,
     batch: 1, bBatchStride: 0, alpha: o.alpha ?? 1, accumulate: o.accumulate ?? true,
-    dropout: o.dropout && { ...o.dropout, at: 'b' },
+    dropout: o.dropout && { ...o.dropout, at: 'b' }, scratch: o.scratch,
   });
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/device.ts';
-import { dropoutHash, dropoutKeep, loraBackward, loraForward } from '../../src/kernels/lora.ts';
+import { dropoutHash, dropoutKeep, loraBackward, loraForward, loraScratchElements } from '../../src/kernels/lora.ts';
 import { linearForward } from '../../src/kernels/matmul.ts';
 import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
 import { weightTensor, type WeightDType } from '../helpers/matmul-weights.ts';
@@ -74,6 +74,8 @@ describe('LoRA reference', () => {
 interface Case extends LoraDims {
   dtype: WeightDType;
   p: number;
+  /** Give the layer split-K scratch. */
+  split?: boolean;
 }
 
 async function gpuCase(gpu: Gpu, c: Case) {
@@ -97,7 +99,8 @@ async function gpuCase(gpu: Gpu, c: Case) {
     db: f32Tensor(gpu, 'test.db', [c.n, c.r], db0),
     dh: emptyTensor(gpu, 'test.dh', [c.m, c.r]),
   };
-  const common = { x: t.x, w, a: t.a, b: t.b, scale: v.scale, dropout: c.p, seed };
+  const scratch = c.split ? emptyTensor(gpu, 'test.scratch', [loraScratchElements(c.m, c.k, c.n, c.r)]) : undefined;
+  const common = { x: t.x, w, a: t.a, b: t.b, scale: v.scale, dropout: c.p, seed, scratch };
   const [y, h, dx, da, db] = await run(gpu, (rec) => {
     loraForward(rec, { ...common, bias: t.bias, y: t.y, h: t.h });
     loraBackward(rec, { ...common, h: t.h, dy: t.dy, dx: t.dx, da: t.da, db: t.db, dh: t.dh });
@@ -112,12 +115,14 @@ describe('LoRA linear on the GPU', () => {
     { m: 37, k: 29, n: 53, r: 1, dtype: 'f16', p: 0.1 },
     { m: 37, k: 29, n: 53, r: 16, dtype: 'bf16', p: 0.1 },
     { m: 1, k: 70, n: 66, r: 8, dtype: 'f16', p: 0 },
+    // Contractions over M = 200 and K = 150 split into parts summed by a second pass.
+    { m: 200, k: 150, n: 70, r: 8, dtype: 'f32', p: 0.1, split: true },
   ];
   for (const c of cases) {
-    it(`forward and backward match the reference: M=${c.m} K=${c.k} N=${c.n} R=${c.r}, ${c.dtype} W, p=${c.p}`, async () => {
+    it(`forward and backward match the reference: M=${c.m} K=${c.k} N=${c.n} R=${c.r}, ${c.dtype} W, p=${c.p}${c.split ? ', split-K' : ''}`, async () => {
       const gpu = await testGpu();
       const { got, ref, grads, da0, db0 } = await gpuCase(gpu, c);
-      // f32 sums of ≤ 70 terms of size ≲ 1 (weights decoded exactly in the reference): ~1e-6.
+      // f32 sums of ≤ 200 terms of size ≲ 1 (weights decoded exactly in the reference): ~1e-6.
       const tol = 2e-5;
       expect(maxRelError(got.y, ref.y, 1)).toBeLessThan(tol);
       expect(maxRelError(got.h, ref.h, 1)).toBeLessThan(tol);

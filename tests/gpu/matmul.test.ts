@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { linearBackwardInput, linearBackwardWeight, linearForward, matmul } from '../../src/kernels/matmul.ts';
+import { linearBackwardInput, linearBackwardWeight, linearForward, matmul, splitScratchElements } from '../../src/kernels/matmul.ts';
 import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
+import { dropoutKeep } from '../../src/kernels/lora.ts';
 import { weightTensor, type WeightDType } from '../helpers/matmul-weights.ts';
 import { maxRelError, randomArray } from '../helpers/numeric.ts';
 import { linearDwRef, linearDxRef, linearRef, matmulRef } from '../reference/matmul.ts';
@@ -81,6 +82,60 @@ describe('linear backward', () => {
       const ref = linearDwRef(dy, x, m, n, k).map((v, i) => v + dw0[i]);
       expect(maxRelError(got, ref, FLOOR)).toBeLessThan(TOL);
     }
+  });
+});
+
+describe('split-K', () => {
+  it('splits long contractions with thin outputs into parts and sums them, in every linear form', async () => {
+    const gpu = await testGpu();
+    // [M, N, K] with one or two output tiles and K ≥ 128, so the product is split; dropout on.
+    const [m, n, k] = [37, 8, 300];
+    const drop = { p: 0.25, seed: 3 };
+    const x = randomArray(m * k, 31);
+    const w = randomArray(n * k, 32);
+    const bias = randomArray(n, 33);
+    const y0 = randomArray(m * n, 34);
+    const full = emptyTensor(gpu, 'test.scratch', [splitScratchElements(m, n)]);
+    const small = emptyTensor(gpu, 'test.scratch2', [2 * m * n]);
+    const tx = f32Tensor(gpu, 'test.x', [m, k], x);
+    const tw = f32Tensor(gpu, 'test.w', [n, k], w);
+    const tb = f32Tensor(gpu, 'test.bias', [n], bias);
+    const ya = f32Tensor(gpu, 'test.ya', [m, n], y0);
+    const yb = emptyTensor(gpu, 'test.yb', [m, n]);
+    const yc = emptyTensor(gpu, 'test.yc', [m, n]);
+    // dX [37, 8] = dY [37, 300] · W2 [300, 8]: a thin output with the contraction over W2's rows.
+    const dy2 = randomArray(m * k, 35);
+    const w2 = randomArray(k * n, 36);
+    const dx = emptyTensor(gpu, 'test.dx', [m, n]);
+    // dW [N, K2] = dYᵀ · x over M2 = 300 rows.
+    const [m2, k2] = [300, 53];
+    const dy3 = randomArray(m2 * n, 37);
+    const x3 = randomArray(m2 * k2, 38);
+    const dw0 = randomArray(n * k2, 39);
+    const dw = f32Tensor(gpu, 'test.dw', [n, k2], dw0);
+    const [gotA, gotB, gotC, gotDx, gotDw] = await run(gpu, (rec) => {
+      linearForward(rec, { x: tx, w: tw, bias: tb, y: ya, accumulate: true, scratch: full });
+      linearForward(rec, { x: tx, w: tw, y: yb, dropout: drop, scratch: small });
+      linearForward(rec, { x: tx, w: tw, y: yc, dropout: drop });
+      linearBackwardInput(rec, { dy: f32Tensor(gpu, 'test.dy2', [m, k], dy2), w: f32Tensor(gpu, 'test.w2', [k, n], w2), dx, dropout: drop, scratch: full });
+      linearBackwardWeight(rec, { dy: f32Tensor(gpu, 'test.dy3', [m2, n], dy3), x: f32Tensor(gpu, 'test.x3', [m2, k2], x3), dw, dropout: drop, scratch: full });
+    }, ya, yb, yc, dx, dw);
+    expect(maxRelError(gotA, linearRef(x, w, m, n, k, bias).map((v, i) => v + y0[i]), FLOOR)).toBeLessThan(TOL);
+    const mask = (count: number) => Float64Array.from({ length: count }, (_, i) => (dropoutKeep(drop.seed, i, drop.p) ? 1 / (1 - drop.p) : 0));
+    const xm = mask(m * k);
+    expect(maxRelError(gotB, linearRef(x.map((v, i) => v * xm[i]), w, m, n, k), FLOOR)).toBeLessThan(TOL);
+    // Split or not, the same dropout mask (indexed by x's elements) applies.
+    expect(maxRelError(gotB, gotC, FLOOR)).toBeLessThan(TOL);
+    const dxm = mask(m * n);
+    expect(maxRelError(gotDx, linearDxRef(dy2, w2, m, k, n).map((v, i) => v * dxm[i]), FLOOR)).toBeLessThan(TOL);
+    const x3m = mask(m2 * k2);
+    expect(maxRelError(gotDw, linearDwRef(dy3, x3.map((v, i) => v * x3m[i]), m2, n, k2).map((v, i) => v + dw0[i]), FLOOR)).toBeLessThan(TOL);
+    // The split really happens: a partial-products dispatch plus the summing pass.
+    const rec = gpu.recorder('test.count');
+    linearForward(rec, { x: tx, w: tw, y: yb, scratch: full });
+    expect(rec.length).toBe(2);
+    linearForward(rec, { x: tx, w: tw, y: yb });
+    expect(rec.length).toBe(3);
   });
 });
 
