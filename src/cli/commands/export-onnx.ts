@@ -1,7 +1,8 @@
 /**
  * `tsugiki export-onnx MODEL [--adapter DIR] --out DIR [--dtype f32|f16] [--json]`: writes the
- * model, with the adapter merged, as the folder transformers.js and onnxruntime-web load
- * (onnx/model.onnx or onnx/model_fp16.onnx, config.json, generation_config.json, tokenizer files).
+ * model (a .gguf file, a Hugging Face folder or hf:owner/name[@revision]), with the adapter
+ * merged, as the folder transformers.js and onnxruntime-web load (onnx/model.onnx or
+ * onnx/model_fp16.onnx, config.json, generation_config.json, tokenizer files).
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -9,6 +10,7 @@ import { importPeftAdapter } from '../../lora/peft-import.ts';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from '../../lora/peft.ts';
 import { loadModelFiles } from '../../model/load-source.ts';
 import { exportOnnx, type ExportDtype } from '../../onnx/export.ts';
+import { loadModelArg } from '../../train/model-node.ts';
 import { parseArgs, stringOption, UsageError } from '../args.ts';
 
 const USAGE = 'usage: tsugiki export-onnx MODEL [--adapter DIR] --out DIR [--dtype f32|f16] [--json]';
@@ -47,14 +49,18 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['adapter', 'out', 'dtype'], ['json']);
   if (args.positionals.length !== 1) throw new UsageError(`export-onnx takes one MODEL (got ${args.positionals.length}).\n${USAGE}`);
   const modelPath = args.positionals[0];
-  if (modelPath.startsWith('hf:')) throw new UsageError(`export-onnx reads a local .gguf file or model folder; download ${modelPath} first.`);
   const out = stringOption(args, 'out');
   if (!out) throw new UsageError(`--out DIR is required.\n${USAGE}`);
   const dtype = stringOption(args, 'dtype') ?? 'f32';
   if (dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype ${dtype}: choose f32 or f16.`);
 
-  const files = readModelFiles(modelPath);
-  const model = loadModelFiles(files, modelPath);
+  // hf: ids download through the Hub cache; local paths are read here so a GGUF file's bytes come along.
+  const { model, files } = modelPath.startsWith('hf:')
+    ? await loadModelArg(modelPath)
+    : (() => {
+        const f = readModelFiles(modelPath);
+        return { model: loadModelFiles(f, modelPath), files: f };
+      })();
   const adapterDir = stringOption(args, 'adapter');
   const adapter = adapterDir
     ? importPeftAdapter(readAdapterFile(adapterDir, ADAPTER_CONFIG_FILE), readAdapterFile(adapterDir, ADAPTER_WEIGHTS_FILE), model.config)
