@@ -1,19 +1,12 @@
 /// <reference lib="webworker" />
-import { adapterName, type Gpu } from '../gpu/device.ts';
-import { createBrowserGpu } from '../gpu/browser.ts';
-import { GpuError } from '../gpu/errors.ts';
+import { adapterName } from '../gpu/device.ts';
 import { gpuSelfTest } from '../gpu/self-test.ts';
+import { compare } from './compare-handlers.ts';
+import { exportAdapter, exportMerged, importAdapter } from './export-handlers.ts';
+import { bytesOf, clearCache, downloadModel, listCache, loadFromFiles } from './model-handlers.ts';
 import type { CallKind, Calls, Request, Response } from './protocol.ts';
-
-let gpuPromise: Promise<Gpu> | null = null;
-
-function getGpu(): Promise<Gpu> {
-  gpuPromise ??= createBrowserGpu().catch((e) => {
-    gpuPromise = null;
-    throw e;
-  });
-  return gpuPromise;
-}
+import { getGpu } from './session.ts';
+import { train, trainControl } from './train-handlers.ts';
 
 type Handlers = { [K in CallKind]: (req: Extract<Request, { kind: K }>, progress: (p: Calls[K]['progress']) => void) => Promise<Calls[K]['result']> };
 
@@ -23,18 +16,43 @@ const handlers: Handlers = {
     return { name: adapterName(gpu.adapter), adapter: gpu.adapter };
   },
   'self-test': async () => gpuSelfTest(await getGpu()),
+  'load-files': async (req) => loadFromFiles(bytesOf(req.files), req.sourceName),
+  'download-model': (req, progress) => downloadModel(req.repo, req.files, progress),
+  'cache-list': () => listCache(),
+  'cache-clear': () => clearCache(),
+  train: (req, progress) => train(req.run, progress),
+  'train-control': async (req) => trainControl(req.action),
+  compare: (req, progress) => compare(req.rows, req.useChatTemplate, req.sampling, req.strength, progress),
+  'export-adapter': async (req) => exportAdapter(req.info),
+  'export-merged': async (_req, progress) => exportMerged(progress),
+  'import-adapter': async (req) => importAdapter(bytesOf(req.files), req.sourceName),
 };
 
-const post = (msg: Response) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(msg);
+const post = (msg: Response, transfer: Transferable[] = []) => (self as unknown as DedicatedWorkerGlobalScope).postMessage(msg, transfer);
+
+/** The kind of an error for the page: GpuError/HubError kinds, 'format' for unreadable files, 'storage-full', else 'internal'. */
+function errorKind(err: Error): string {
+  const kind = (err as { kind?: unknown }).kind;
+  if (typeof kind === 'string') return kind;
+  if (err.name === 'FormatError' || err.name === 'AdapterConfigError' || err.name === 'TrainOptionsError') return 'format';
+  if (err.name === 'StorageFullError') return 'storage-full';
+  return 'internal';
+}
+
+/** ArrayBuffers inside a result ({zip}) are transferred, not copied. */
+function transferables(result: unknown): Transferable[] {
+  if (typeof result !== 'object' || result === null) return [];
+  return Object.values(result).filter((v): v is ArrayBuffer => v instanceof ArrayBuffer);
+}
 
 self.onmessage = async (event: MessageEvent<Request>) => {
   const req = event.data;
   try {
     const handler = handlers[req.kind] as (r: Request, p: (x: unknown) => void) => Promise<unknown>;
     const result = await handler(req, (progress) => post({ kind: 'progress', id: req.id, progress }));
-    post({ kind: 'result', id: req.id, result });
+    post({ kind: 'result', id: req.id, result }, transferables(result));
   } catch (e) {
-    const err = e as Error;
-    post({ kind: 'error', id: req.id, message: err.message, errorKind: err instanceof GpuError ? err.kind : 'internal' });
+    const err = e instanceof Error ? e : new Error(String(e));
+    post({ kind: 'error', id: req.id, message: err.message, errorKind: errorKind(err) });
   }
 };

@@ -1,13 +1,121 @@
+import type { Row } from '../data/dataset.ts';
 import type { AdapterSummary } from '../gpu/device.ts';
 import type { SelfTestResult } from '../gpu/self-test.ts';
+import type { DownloadProgress } from '../io/hub.ts';
+import type { HubCacheEntry } from '../io/hub-cache.ts';
+import type { AdapterConfig } from '../lora/config.ts';
+import type { ModelConfig } from '../model/config.ts';
+import type { TrainOptions } from '../train/options.ts';
 
 /**
  * The whole conversation between the page and the engine worker. A request is `{kind, id, ...args}`;
  * the worker answers with `result`, `error` or any number of `progress` messages for that id.
+ * Bytes travel as ArrayBuffers, transferred (not copied) where the sender no longer needs them.
  */
+
+/** What the page needs to build the same tokenizer the worker uses (a Tokenizer object cannot be posted). */
+export type TokenizerSource =
+  | { kind: 'gguf'; metadata: Record<string, unknown> }
+  | { kind: 'hf'; tokenizerJson: object; tokenizerConfig: object };
+
+/** A loaded base model as the page sees it. */
+export interface ModelSummary {
+  /** Hub id or file/folder name. */
+  name: string;
+  format: 'gguf' | 'safetensors';
+  config: ModelConfig;
+  params: number;
+  /** Weight precision as stored (f32, f16, bf16). */
+  dtype: string;
+  /** Bytes the frozen weights take on the GPU (source precision). */
+  weightBytes: number;
+  /** Bytes of the files read. */
+  fileBytes: number;
+  /** Module names LoRA can target (q_proj, …). */
+  loraTargets: string[];
+  tokenizer: TokenizerSource;
+}
+
+/** Everything a run needs besides the loaded model; a checkpoint keeps it to resume the same run. */
+export interface TrainRequest {
+  rows: Row[];
+  options: TrainOptions;
+  useChatTemplate: boolean;
+  /** Save a checkpoint every this many steps (0: never). */
+  checkpointEvery: number;
+  /** Resume from the stored checkpoint of this run instead of starting anew. */
+  resume: boolean;
+  /** Start from the imported adapter (options.adapter must be its settings) instead of a fresh one. */
+  initFromAdapter: boolean;
+}
+
+export type TrainEvent =
+  | { type: 'start'; totalSteps: number; step: number; trainRows: number; valRows: number; labels: string[] | null }
+  | { type: 'step'; step: number; totalSteps: number; loss: number; lr: number; gradNorm: number; tokensPerS: number; etaS: number; gpuBytes: number }
+  | { type: 'eval'; step: number; valLoss: number; accuracy: number | null }
+  | { type: 'checkpoint'; step: number; bytes: number }
+  | { type: 'warning'; message: string }
+  | { type: 'paused' }
+  | { type: 'resumed' };
+
+export interface TrainResult {
+  status: 'done' | 'stopped' | 'early-stopped' | 'non-finite';
+  step: number;
+  totalSteps: number;
+  finalLoss: number | null;
+  valLoss: number | null;
+  accuracy: number | null;
+  message: string | null;
+}
+
+export interface Sampling {
+  maxNewTokens: number;
+  temperature: number;
+  topK?: number;
+  topP?: number;
+  seed: number;
+}
+
+export interface CompareRowResult {
+  base: string;
+  tuned: string;
+}
+
+/** What the model card says about the run (the worker knows the adapter and its numbers). */
+export interface ExportInfo {
+  dataFile?: string;
+  trainRows: number;
+  validationRows: number;
+  training: Record<string, string | number | boolean>;
+  metrics: Record<string, number>;
+}
+
+export interface AdapterInfo {
+  adapter: AdapterConfig;
+  trainableParams: number;
+  source: 'trained' | 'imported';
+}
+
+type Empty = Record<string, never>;
+
 export interface Calls {
-  'gpu-info': { args: Record<string, never>; result: { name: string; adapter: AdapterSummary }; progress: never };
-  'self-test': { args: Record<string, never>; result: SelfTestResult; progress: never };
+  'gpu-info': { args: Empty; result: { name: string; adapter: AdapterSummary }; progress: never };
+  'self-test': { args: Empty; result: SelfTestResult; progress: never };
+  /** Model files from disk: one `.gguf`, or the files of a Hugging Face folder by relative name. */
+  'load-files': { args: { files: Record<string, ArrayBuffer>; sourceName: string }; result: ModelSummary; progress: never };
+  /** Downloads (or reads from the browser cache) a curated Hub model, then loads it. */
+  'download-model': { args: { repo: string; files: string[] }; result: ModelSummary; progress: DownloadProgress };
+  'cache-list': { args: Empty; result: HubCacheEntry[]; progress: never };
+  'cache-clear': { args: Empty; result: null; progress: never };
+  /** A training run; events stream as progress until it ends. */
+  train: { args: { run: TrainRequest }; result: TrainResult; progress: TrainEvent };
+  'train-control': { args: { action: 'pause' | 'resume' | 'stop' }; result: null; progress: never };
+  /** Greedy/sampled answers of the base model (strength 0) and the tuned one (strength `strength`). */
+  compare: { args: { rows: Row[]; useChatTemplate: boolean; sampling: Sampling; strength: number }; result: CompareRowResult[]; progress: number };
+  'export-adapter': { args: { info: ExportInfo }; result: { zip: ArrayBuffer; fileName: string }; progress: never };
+  'export-merged': { args: Empty; result: { zip: ArrayBuffer; fileName: string }; progress: string };
+  /** A PEFT adapter (zip, or its two files) for the loaded model, to compare or to continue training. */
+  'import-adapter': { args: { files: Record<string, ArrayBuffer>; sourceName: string }; result: AdapterInfo; progress: never };
 }
 
 export type CallKind = keyof Calls;

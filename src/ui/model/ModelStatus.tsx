@@ -1,0 +1,68 @@
+import { formatBytes } from '../../gpu/pool.ts';
+import { useStore } from '../store.ts';
+
+/** The download or load in progress: which file, and how much of it has arrived. */
+export function ModelProgressBar() {
+  const p = useStore((s) => s.modelProgress);
+  if (!p) return null;
+  const label = p.file
+    ? `${p.file}: ${formatBytes(p.loaded)}${p.total > 0 ? ` of ${formatBytes(p.total)}` : ''}`
+    : `Reading ${p.source} and checking its weights…`;
+  return (
+    <div className="model-progress" data-testid="model-progress" aria-live="polite">
+      <p>
+        Loading <strong>{p.source}</strong>
+      </p>
+      <progress max={p.file && p.total > 0 ? p.total : undefined} value={p.file && p.total > 0 ? p.loaded : undefined} aria-label={label} />
+      <p className="hint">{label}</p>
+    </div>
+  );
+}
+
+/** Why the last model could not be loaded; the model loaded before (if any) is still in use. */
+export function ModelAlert() {
+  const problem = useStore((s) => s.modelProblem);
+  const name = useStore((s) => (s.modelSummary ? s.modelSummary.name : null));
+  if (!problem) return null;
+  return (
+    <div role="alert" className="alert" data-testid="model-alert">
+      <p className="alert-title">{problem.source} could not be loaded</p>
+      <p>{problem.message}</p>
+      {name ? (
+        <p className="hint">
+          Still using <strong>{name}</strong>.
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** The loaded model in numbers: what it is, how big, and what LoRA can adapt in it. */
+export function ModelFacts() {
+  const m = useStore((s) => s.modelSummary);
+  if (!m) return null;
+  const c = m.config;
+  return (
+    <div className="model-facts" data-testid="model-facts">
+      <h3>Loaded model</h3>
+      <dl className="facts">
+        <dt>Name</dt>
+        <dd data-testid="model-loaded-name">{m.name}</dd>
+        <dt>Architecture</dt>
+        <dd data-testid="model-arch">
+          {c.hfModelType} ({c.arch}), {c.layers} layers, hidden size {c.hidden}, {c.heads} heads ({c.kvHeads} key/value), vocabulary {c.vocabSize.toLocaleString('en-US')}
+        </dd>
+        <dt>Parameters</dt>
+        <dd data-testid="model-params">{m.params.toLocaleString('en-US')}</dd>
+        <dt>Weights</dt>
+        <dd>
+          {m.dtype.toUpperCase()}, {formatBytes(m.weightBytes)} on the GPU (files: {formatBytes(m.fileBytes)}, {m.format === 'gguf' ? 'GGUF' : 'safetensors'})
+        </dd>
+        <dt>Parts LoRA can adapt</dt>
+        <dd data-testid="model-targets">{m.loraTargets.join(', ')}</dd>
+        <dt>Prompt format</dt>
+        <dd>{useStore.getState().useChatTemplate ? "the model's chat template" : 'plain text ("input ### Answer:")'}</dd>
+      </dl>
+    </div>
+  );
+}

@@ -1,0 +1,88 @@
+import type { StateCreator } from 'zustand';
+import type { EngineError } from '../../worker/client.ts';
+import type { AdapterInfo, ExportInfo } from '../../worker/protocol.ts';
+import { liveRun } from '../train/live.ts';
+import type { Store } from '../store.ts';
+import { getEngine } from './engine.ts';
+
+export interface ExportSlice {
+  /** The adapter the worker holds (trained in step 4 or imported here); null before either. */
+  adapterInfo: AdapterInfo | null;
+  exportBusy: string | null;
+  exportProblem: string | null;
+  /** The last file offered for download (name and size), to say what happened. */
+  lastDownload: { fileName: string; bytes: number } | null;
+  exportAdapter: () => Promise<void>;
+  exportMerged: () => Promise<void>;
+  importAdapter: (files: { path: string; bytes: ArrayBuffer }[], sourceName: string) => Promise<void>;
+}
+
+/** Offers bytes as a file download through a Blob link (nothing is uploaded anywhere). */
+export function downloadBlob(bytes: ArrayBuffer, fileName: string): void {
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/zip' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** What the model card says: data size, settings and the final numbers of the run. */
+export function exportInfoOf(s: Store): ExportInfo {
+  const t = s.adapterSettings.training;
+  const info = s.trainInfo;
+  const r = s.trainResult;
+  const metrics: Record<string, number> = {};
+  if (r?.finalLoss != null) metrics['train loss'] = r.finalLoss;
+  if (r?.valLoss != null) metrics['validation loss'] = r.valLoss;
+  if (r?.accuracy != null) metrics['validation accuracy'] = r.accuracy;
+  if (r) metrics.steps = r.step;
+  return {
+    dataFile: s.dataset?.fileName,
+    trainRows: info?.trainRows ?? 0,
+    validationRows: info?.valRows ?? 0,
+    training: { 'learning rate': t.learningRate, epochs: t.epochs, 'batch size': t.batchSize, 'sequence length': t.seqLen, 'steps done': liveRun.getState().step },
+    metrics,
+  };
+}
+
+export const createExportSlice: StateCreator<Store, [], [], ExportSlice> = (set, get) => {
+  const busy = async (what: string, work: () => Promise<void>) => {
+    if (get().exportBusy) return;
+    set({ exportBusy: what, exportProblem: null });
+    try {
+      await work();
+    } catch (e) {
+      set({ exportProblem: (e as EngineError).message });
+    } finally {
+      set({ exportBusy: null });
+    }
+  };
+  return {
+    adapterInfo: null,
+    exportBusy: null,
+    exportProblem: null,
+    lastDownload: null,
+    exportAdapter: () =>
+      busy('Packing the adapter…', async () => {
+        const { zip, fileName } = await getEngine().call('export-adapter', { info: exportInfoOf(get()) });
+        downloadBlob(zip, fileName);
+        set({ lastDownload: { fileName, bytes: zip.byteLength } });
+      }),
+    exportMerged: () =>
+      busy('Merging the adapter into the model…', async () => {
+        const { zip, fileName } = await getEngine().call('export-merged', {});
+        downloadBlob(zip, fileName);
+        set({ lastDownload: { fileName, bytes: zip.byteLength } });
+      }),
+    importAdapter: (files, sourceName) =>
+      busy('Reading the adapter…', async () => {
+        const record: Record<string, ArrayBuffer> = {};
+        for (const f of files) record[f.path] = f.bytes;
+        const info = await getEngine().call('import-adapter', { files: record, sourceName }, undefined, files.map((f) => f.bytes));
+        set({ adapterInfo: info, compareRows: null, freeAnswer: null });
+      }),
+  };
+};

@@ -1,0 +1,73 @@
+import { BrowserHubCache } from '../io/cache-browser.ts';
+import { parseGguf } from '../io/gguf.ts';
+import { downloadFile, type DownloadProgress } from '../io/hub.ts';
+import { loadModelFiles } from '../model/load-source.ts';
+import type { HubCacheEntry } from '../io/hub-cache.ts';
+import { summarizeModel, tokenizerSourceOf } from './model-summary.ts';
+import type { ModelSummary } from './protocol.ts';
+import { dropInference } from './compare-handlers.ts';
+import { session } from './session.ts';
+
+/** Files of a model folder that tsugiki never reads (weights in other formats, docs). */
+const IGNORED = /\.(bin|pt|pth|h5|msgpack|onnx|md|txt|png|jpg|gitattributes)$/i;
+
+/**
+ * Loads a model from its files. On success it replaces the held model (and drops the adapter,
+ * which belonged to the old one); on failure the previous model stays.
+ */
+export function loadFromFiles(files: Record<string, Uint8Array>, name: string): ModelSummary {
+  const used: Record<string, Uint8Array> = {};
+  for (const [path, bytes] of Object.entries(files)) {
+    const base = path.split('/').pop() ?? path;
+    if (!IGNORED.test(base)) used[base] = bytes;
+  }
+  const model = loadModelFiles(used, name);
+  const gguf = Object.keys(used).find((n) => n.toLowerCase().endsWith('.gguf'));
+  const tokenizer = tokenizerSourceOf(used, gguf ? parseGguf(used[gguf], gguf).metadata : null);
+  const fileBytes = Object.values(used).reduce((n, b) => n + b.length, 0);
+  const summary = summarizeModel(model, gguf && Object.keys(used).length === 1 ? gguf : name, fileBytes, tokenizer);
+  session.model = model;
+  session.modelName = summary.name;
+  session.files = used;
+  session.adapter = null;
+  session.lastRun = null;
+  dropInference();
+  return summary;
+}
+
+export function bytesOf(buffers: Record<string, ArrayBuffer>): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const [k, v] of Object.entries(buffers)) out[k] = new Uint8Array(v);
+  return out;
+}
+
+function hubCache(): BrowserHubCache | undefined {
+  try {
+    return new BrowserHubCache();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Downloads a Hub model's files (cache first) one after another, then loads them. */
+export async function downloadModel(repo: string, paths: string[], progress: (p: DownloadProgress) => void): Promise<ModelSummary> {
+  const cache = hubCache();
+  const files: Record<string, Uint8Array> = {};
+  for (const path of paths) {
+    files[path] = await downloadFile(repo, path, {
+      cache,
+      onProgress: progress,
+      onWarning: (message) => progress({ status: 'progress', file: `${path} (${message})`, loaded: 0, total: 0 }),
+    });
+  }
+  return loadFromFiles(files, repo);
+}
+
+export async function listCache(): Promise<HubCacheEntry[]> {
+  return (await hubCache()?.list()) ?? [];
+}
+
+export async function clearCache(): Promise<null> {
+  await hubCache()?.clear();
+  return null;
+}

@@ -1,0 +1,84 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildStudio, launchChromium, OUTPUT_DIR, serveStudio } from './harness.ts';
+
+const SHOTS = join(OUTPUT_DIR, 'screenshots');
+const STORIES = fileURLToPath(new URL('../../../shared/data/models/stories260K.gguf', import.meta.url));
+const LEGACY = fileURLToPath(new URL('../../../shared/data/models/stories260K-gguf-v1-legacy.gguf', import.meta.url));
+
+describe('studio model step in Chromium', () => {
+  let browser: Browser;
+  let server: Server;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    await buildStudio();
+    let url: string;
+    ({ server, url } = await serveStudio());
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    mkdirSync(SHOTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.close();
+  });
+
+  it('lists the three curated models with download size and a memory verdict', async () => {
+    const rows = page.getByTestId('curated-model');
+    expect(await rows.count()).toBe(3);
+    const first = await rows.nth(0).textContent();
+    expect(first).toContain('HuggingFaceTB/SmolLM2-135M-Instruct');
+    // 134,515,008 parameters × 2 bytes (bf16) + tokenizer files
+    expect(first).toMatch(/135M parameters; download ≈ 25\d\.\d MiB/);
+    expect(await rows.nth(2).textContent()).toContain('Qwen/Qwen2.5-0.5B-Instruct');
+    expect(await page.getByTestId('model-verdict').nth(0).textContent()).toMatch(/fits this GPU|too big for this GPU, try/);
+  });
+
+  it('loads stories260K.gguf from disk in the worker and shows its shape', async () => {
+    await page.locator('#model-file').setInputFiles(STORIES);
+    await page.getByTestId('model-facts').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('model-loaded-name').textContent()).toBe('stories260K.gguf');
+    // README: 292,800 parameters; Llama, 5 layers, dim 64, 8 heads / 4 KV heads, 512 tokens
+    expect(await page.getByTestId('model-params').textContent()).toBe('292,800');
+    expect(await page.getByTestId('model-arch').textContent()).toBe('llama (llama), 5 layers, hidden size 64, 8 heads (4 key/value), vocabulary 512');
+    expect(await page.getByTestId('model-targets').textContent()).toBe('q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj');
+    expect(await page.getByTestId('model-name').textContent()).toBe('Model: stories260K.gguf');
+  });
+
+  it('refuses a legacy GGUF v1 file in plain words and keeps the loaded model', async () => {
+    await page.locator('#model-file').setInputFiles(LEGACY);
+    const alert = page.getByTestId('model-alert');
+    await alert.waitFor({ timeout: 60_000 });
+    const text = await alert.textContent();
+    expect(text).toContain('stories260K-gguf-v1-legacy.gguf could not be loaded');
+    expect(text).toMatch(/version 1/i);
+    expect(text).toContain('Still using stories260K.gguf');
+    expect(await page.getByTestId('model-loaded-name').textContent()).toBe('stories260K.gguf');
+  });
+
+  it('accepts a model file dropped on the drop zone; the data step then counts tokens', async () => {
+    const bytes = [...readFileSync(STORIES)];
+    await page.getByTestId('model-drop-zone').evaluate((zone, data) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(data)], 'dropped.gguf'));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, bytes);
+    await page.getByText('Model: dropped.gguf').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('model-alert').count()).toBe(0);
+    await page.locator('#data-file').setInputFiles({ name: 'rows.csv', mimeType: 'text/csv', buffer: Buffer.from('text,label\nOnce upon a time,yes\nThe cat sat,no\n') });
+    await page.getByText('Loaded rows.csv').waitFor();
+    // with a tokenizer the data check reports token lengths against the sequence length
+    expect(await page.getByTestId('data-check').textContent()).toMatch(/token/i);
+    await page.locator('#step-model').screenshot({ path: join(SHOTS, 'studio-model.png') });
+    expect(errors).toEqual([]);
+  });
+});
