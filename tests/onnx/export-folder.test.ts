@@ -88,6 +88,6 @@ describe('ONNX export: the folder', () => {
     const s = await session(f16);
     const got = (await step(s, model.config, [tokens])).logits;
     const want = new ReferenceModel(model.config, model.weights).forward(tokens, { lora: ref });
-    expect(normRelError(got, want)).toBeLessThan(5e-3); // weights rounded to f16 (2⁻¹¹ relative each); measured ≈ 1e-3
+    expect(normRelError(got, want)).toBeLessThan(5e-3); // weights rounded to f16 (2⁻¹¹ relative each); measured ≈ 6e-4 (tiny random models: up to 4e-3)
   });
 });

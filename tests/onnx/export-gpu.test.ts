@@ -35,6 +35,7 @@ async function compare(model: LoadedModel, targets: string[], seed: number): Pro
     const fromGpu = gpuLogits.subarray(b * batch.T * V, (b * batch.T + rows[b].length) * V);
     worst = Math.max(worst, normRelError(onnx, fromGpu));
   }
+  if (process.env.TSUGIKI_REPORT) console.log(cfg.hfModelType, cfg.layers, 'onnx vs gpu network', worst);
   return worst;
 }
 
