@@ -1,0 +1,76 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, expect } from 'vitest';
+import { run as info } from '../../src/cli/commands/info.ts';
+import { run as generateCmd } from '../../src/cli/commands/generate.ts';
+import { run as evalCmd } from '../../src/cli/commands/eval.ts';
+import { loadModelFromPath } from '../../src/model/load-node.ts';
+import { ReferenceModel } from '../reference/model.ts';
+import { writeTinyModel } from '../helpers/tiny-models.ts';
+import { capture, referenceRowLoss } from './cli-helpers.ts';
+
+const STORIES = new URL('../../../shared/data/models/stories260K.gguf', import.meta.url).pathname;
+
+describe('tsugiki info / generate / eval', () => {
+  it('info --json describes stories260K', async () => {
+    const { code, out } = await capture(info, [STORIES, '--json']);
+    expect(code).toBe(0);
+    const j = JSON.parse(out);
+    expect(j).toMatchObject({ architecture: 'llama', layers: 5, hidden_size: 64, heads: 8, kv_heads: 4, vocab_size: 512, parameters: 292800, dtype: 'float32' });
+    expect(j.lora_targets).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
+    expect(j.gpu_weight_bytes).toBe(292800 * 4);
+  });
+
+  it('generate --json from BOS writes the reference\'s greedy story', async () => {
+    const { code, out } = await capture(generateCmd, [STORIES, '--max-new-tokens', '24', '--json']);
+    expect(code).toBe(0);
+    const j = JSON.parse(out);
+    const model = loadModelFromPath(STORIES);
+    expect(j.prompt_ids).toEqual([model.tokenizer.bosId]);
+    expect(j.output_ids).toEqual(new ReferenceModel(model.config, model.weights).greedy([model.tokenizer.bosId!], 24, { stopIds: [model.tokenizer.eosId!] }));
+    expect(j.text.startsWith('Once upon a time, there was a little girl named Lily')).toBe(true);
+  });
+
+  it('generate streams text and refuses a bad option', async () => {
+    const { out } = await capture(generateCmd, [STORIES, '--prompt', 'Once upon a time', '--max-new-tokens', '8']);
+    expect(out.startsWith('Once upon a time')).toBe(true);
+    expect(out.length).toBeGreaterThan('Once upon a time'.length + 8);
+    await expect(generateCmd([STORIES, '--top-p', '2'])).rejects.toThrow(/top-p/);
+  });
+
+  it('eval --json row losses of a tiny HF model equal the reference; accuracy from label likelihoods', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsugiki-eval-'));
+    const modelDir = writeTinyModel(join(dir, 'model'), 'llama');
+    const data = join(dir, 'data.csv');
+    writeFileSync(data, 'text,label\ngreat fun,pos\nawful day,neg\nnice one,pos\nbad idea,neg\nso good,pos\n');
+    const { code, out } = await capture(evalCmd, [modelDir, '--data', data, '--batch-size', '2', '--json']);
+    expect(code).toBe(0);
+    const j = JSON.parse(out);
+    const model = loadModelFromPath(modelDir);
+    const ref = new ReferenceModel(model.config, model.weights);
+    expect(j.rows.length).toBe(5);
+    let sum = 0;
+    let count = 0;
+    for (const row of j.rows) {
+      expect(row.loss_mask[0]).toBe(0);
+      const want = referenceRowLoss(ref, row.input_ids, row.loss_mask);
+      expect(Math.abs(row.loss - want.mean)).toBeLessThan(1e-4 * Math.max(1, want.mean)); // f32 GPU vs float64
+      sum += want.sum;
+      count += row.loss_mask.filter((m: number) => m === 1).length;
+    }
+    expect(Math.abs(j.mean_loss - sum / count)).toBeLessThan(1e-4 * (sum / count));
+    // Accuracy: the reference picks the label with the lowest summed loss for each row.
+    const rows = [['great fun', 'pos'], ['awful day', 'neg'], ['nice one', 'pos'], ['bad idea', 'neg'], ['so good', 'pos']];
+    const encode = (input: string, output: string) => {
+      const prompt = model.tokenizer.encode(`${input}\n### Answer:\n`, { addBos: model.tokenizer.addsBos });
+      const ids = [...prompt, ...model.tokenizer.encode(output, { addBos: false }), model.tokenizer.eosId!];
+      return { ids, mask: ids.map((_, i) => (i >= prompt.length ? 1 : 0)) };
+    };
+    const correct = rows.filter(([input, label]) => {
+      const [pos, neg] = ['pos', 'neg'].map((l) => { const e = encode(input, l); return referenceRowLoss(ref, e.ids, e.mask).sum; });
+      return (pos <= neg ? 'pos' : 'neg') === label;
+    }).length;
+    expect(j.accuracy).toBeCloseTo(correct / rows.length, 12);
+  });
+});
