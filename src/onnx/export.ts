@@ -3,6 +3,7 @@
  * load for text generation:
  *
  *   onnx/model.onnx | onnx/model_fp16.onnx   the decoder with a KV cache (layers.ts)
+ *   onnx/model.onnx_data[_i]                 the weights of models over 2 GiB (external-data.ts)
  *   config.json, generation_config.json      (hf-config.ts)
  *   tokenizer.json, tokenizer_config.json    copied from an HF source, written for a GGUF one
  *
@@ -15,18 +16,16 @@ import type { ModelConfig } from '../model/config.ts';
 import type { LoadedModel } from '../model/load-source.ts';
 import type { WeightSource } from '../model/weights.ts';
 import { GraphBuilder } from './builder.ts';
+import { initializerBytes, MAX_INLINE_BYTES, moveToExternalData, type ExternalDataOptions } from './external-data.ts';
 import { buildGpt2Graph } from './gpt2.ts';
 import { DTYPE_FILES, exportConfigJson, exportGenerationConfig, type ExportDtype } from './hf-config.ts';
 import { buildLlamaGraph } from './llama.ts';
 import { mergedWeights, type ExportAdapter } from './merged.ts';
-import { encodeModel } from './proto.ts';
+import { encodeModel, type ModelMsg } from './proto.ts';
 import { spmTokenizerFiles } from './tokenizer-json.ts';
 
 export type { ExportAdapter } from './merged.ts';
 export type { ExportDtype } from './hf-config.ts';
-
-/** A protobuf message cannot exceed 2 GiB; keep a margin for the graph itself. */
-const MAX_ONNX_BYTES = 2 ** 31 - 2 ** 24;
 
 export interface OnnxExportOptions {
   /** Weight storage: f32 (default) or f16. */
@@ -37,21 +36,46 @@ export interface OnnxExportOptions {
    * a GGUF file's vocabulary becomes tokenizer.json.
    */
   files?: Record<string, Uint8Array>;
+  /** Weights above this many bytes go to external data files (default: just under 2 GiB). */
+  maxInlineBytes?: number;
+  /** Side-file layout when the weights go external. */
+  externalData?: ExternalDataOptions;
 }
 
-/** The decoder graph alone, as ONNX bytes. */
-export function onnxDecoderBytes(config: ModelConfig, weights: WeightSource, adapter: ExportAdapter | null, dtype: ExportDtype = 'f32'): Uint8Array {
-  const elem = dtype === 'f16' ? 2 : 4;
-  const total = weights.names().reduce((sum, n) => sum + weights.info(n).shape.reduce((a, b) => a * b, 1) * elem, 0);
-  if (total > MAX_ONNX_BYTES) {
-    throw new Error(`export: the weights take ${(total / 2 ** 30).toFixed(2)} GiB as ${dtype}, more than one ONNX file can hold (2 GiB); export with --dtype f16 or a smaller model`);
-  }
+function decoderGraph(config: ModelConfig, weights: WeightSource, adapter: ExportAdapter | null, dtype: ExportDtype): ModelMsg {
   const g = new GraphBuilder(dtype);
   const ctx = { g, cfg: config, w: mergedWeights(weights, adapter) };
   if (config.arch === 'gpt2') buildGpt2Graph(ctx);
   else buildLlamaGraph(ctx);
   const doc = `${config.hfModelType} decoder with KV cache${adapter ? ', LoRA adapter merged' : ''}; weights ${dtype}, compute float32`;
-  return encodeModel(g.model('main_graph', '0.1.0', doc, { model_type: config.hfModelType, weights_dtype: dtype }));
+  return g.model('main_graph', '0.1.0', doc, { model_type: config.hfModelType, weights_dtype: dtype });
+}
+
+/** The decoder graph alone, as one ONNX file (weights inside); throws for models over 2 GiB. */
+export function onnxDecoderBytes(config: ModelConfig, weights: WeightSource, adapter: ExportAdapter | null, dtype: ExportDtype = 'f32'): Uint8Array {
+  const m = decoderGraph(config, weights, adapter, dtype);
+  const bytes = initializerBytes(m);
+  if (bytes > MAX_INLINE_BYTES) {
+    throw new Error(`export: the weights take ${(bytes / 2 ** 30).toFixed(2)} GiB as ${dtype}, more than one ONNX file can hold (2 GiB); use exportOnnx, which writes them to external data files`);
+  }
+  return encodeModel(m);
+}
+
+/**
+ * The decoder as files relative to the export folder: `onnx/<name>.onnx` and, when the weights
+ * exceed `maxInlineBytes`, its external data chunks. Returns the files and the chunk count.
+ */
+export function onnxDecoderFiles(
+  config: ModelConfig, weights: WeightSource, adapter: ExportAdapter | null, dtype: ExportDtype,
+  opts: Pick<OnnxExportOptions, 'maxInlineBytes' | 'externalData'> = {},
+): { files: Record<string, Uint8Array>; chunks: number } {
+  const path = DTYPE_FILES[dtype].file;
+  const m = decoderGraph(config, weights, adapter, dtype);
+  if (initializerBytes(m) <= (opts.maxInlineBytes ?? MAX_INLINE_BYTES)) return { files: { [path]: encodeModel(m) }, chunks: 0 };
+  const side = moveToExternalData(m, path.slice('onnx/'.length), opts.externalData);
+  const files: Record<string, Uint8Array> = { [path]: encodeModel(m) };
+  for (const [name, bytes] of Object.entries(side)) files[`onnx/${name}`] = bytes;
+  return { files, chunks: Object.keys(side).length };
 }
 
 const json = (v: unknown) => new TextEncoder().encode(`${JSON.stringify(v, null, 2)}\n`);
@@ -77,9 +101,10 @@ function tokenizerFiles(model: LoadedModel, files: Record<string, Uint8Array>): 
 export function exportOnnx(model: LoadedModel, adapter: ExportAdapter | null, opts: OnnxExportOptions = {}): Record<string, Uint8Array> {
   const dtype = opts.dtype ?? 'f32';
   const files = opts.files ?? {};
+  const decoder = onnxDecoderFiles(model.config, model.weights, adapter, dtype, opts);
   return {
-    [DTYPE_FILES[dtype].file]: onnxDecoderBytes(model.config, model.weights, adapter, dtype),
-    'config.json': json(exportConfigJson(model.config, files, dtype)),
+    ...decoder.files,
+    'config.json': json(exportConfigJson(model.config, files, dtype, decoder.chunks)),
     'generation_config.json': json(exportGenerationConfig(model.config, files)),
     ...tokenizerFiles(model, files),
   };

@@ -60,14 +60,17 @@ function llamaConfigJson(c: ModelConfig): Json {
   };
 }
 
-/** config.json of the export: the source's own (HF) or one derived from the normalised config (GGUF). */
-export function exportConfigJson(config: ModelConfig, files: Record<string, Uint8Array>, dtype: ExportDtype): Json {
+/**
+ * config.json of the export: the source's own (HF) or one derived from the normalised config
+ * (GGUF). `dataChunks` external data files go with the model (transformers.js loads that many).
+ */
+export function exportConfigJson(config: ModelConfig, files: Record<string, Uint8Array>, dtype: ExportDtype, dataChunks = 0): Json {
   const source = parse(files['config.json'], 'config.json');
   if (!source && config.arch !== 'llama') throw new Error('export: a GPT-2 model needs its config.json; export from its Hugging Face folder');
   const json: Json = source ? { ...source } : llamaConfigJson(config);
   json.torch_dtype = DTYPE_FILES[dtype].torch;
   const previous = typeof json['transformers.js_config'] === 'object' && json['transformers.js_config'] !== null ? (json['transformers.js_config'] as Json) : {};
-  json['transformers.js_config'] = { ...previous, dtype: DTYPE_FILES[dtype].tjs, kv_cache_dtype: 'float32', use_external_data_format: false };
+  json['transformers.js_config'] = { ...previous, dtype: DTYPE_FILES[dtype].tjs, kv_cache_dtype: 'float32', use_external_data_format: dataChunks > 0 ? dataChunks : false };
   return json;
 }
 

@@ -77,6 +77,8 @@ const SCHEMA = {
             int64Data: { rule: 'repeated', type: 'int64', id: 7, options: packed },
             name: { type: 'string', id: 8 },
             rawData: { type: 'bytes', id: 9 },
+            externalData: { rule: 'repeated', type: 'StringStringEntryProto', id: 13 },
+            dataLocation: { type: 'int32', id: 14 },
           },
         },
         TensorShapeProto: {
@@ -106,8 +108,12 @@ export interface TensorMsg {
   name: string;
   dims: number[];
   dataType: DataTypeId;
-  /** Little-endian element bytes. */
-  rawData: Uint8Array;
+  /** Little-endian element bytes (absent when the data lives in an external file). */
+  rawData?: Uint8Array;
+  /** location / offset / length of the bytes in an external data file. */
+  externalData?: { key: string; value: string }[];
+  /** 1 (EXTERNAL) with externalData. */
+  dataLocation?: number;
 }
 
 export interface AttributeMsg {

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
 import { loadModelFiles } from '../../src/model/load-source.ts';
-import { exportOnnx } from '../../src/onnx/export.ts';
+import * as ort from 'onnxruntime-web';
+import { exportOnnx, onnxDecoderBytes } from '../../src/onnx/export.ts';
 import { decodeModel, OPSET } from '../../src/onnx/proto.ts';
 import { tinyModelFiles } from '../helpers/tiny-models.ts';
 import { ReferenceModel } from '../reference/model.ts';
@@ -89,5 +90,23 @@ describe('ONNX export: the folder', () => {
     const got = (await step(s, model.config, [tokens])).logits;
     const want = new ReferenceModel(model.config, model.weights).forward(tokens, { lora: ref });
     expect(normRelError(got, want)).toBeLessThan(5e-3); // weights rounded to f16 (2⁻¹¹ relative each); measured ≈ 6e-4 (tiny random models: up to 4e-3)
+  });
+
+  it('weights in external data chunks, as transformers.js names them, run to the same logits', async () => {
+    const { model, files } = loadStories();
+    const out = exportOnnx(model, null, { files, maxInlineBytes: 0, externalData: { chunkBytes: 400_000 } });
+    const chunks = Object.keys(out).filter((n) => n.startsWith('onnx/model.onnx_data')).sort();
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks[0]).toBe('onnx/model.onnx_data');
+    expect(chunks[1]).toBe('onnx/model.onnx_data_1');
+    expect(out['onnx/model.onnx'].length).toBeLessThan(100_000);
+    expect(parse(out['config.json'])['transformers.js_config']).toMatchObject({ use_external_data_format: chunks.length });
+    const externalData = chunks.map((n) => ({ path: n.slice('onnx/'.length), data: out[n] }));
+    const split = await ort.InferenceSession.create(out['onnx/model.onnx'], { executionProviders: ['wasm'], externalData });
+    const whole = await session(onnxDecoderBytes(model.config, model.weights, null));
+    const tokens = [1, 403, 407, 261, 378];
+    const a = (await step(split, model.config, [tokens])).logits;
+    const b = (await step(whole, model.config, [tokens])).logits;
+    expect(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))).toBe(true); // same weights, same graph
   });
 });
