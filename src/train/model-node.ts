@@ -1,10 +1,10 @@
 /**
  * Node only: the CLI's MODEL argument — a `.gguf` file, a Hugging Face layout folder, or
  * `hf:owner/name[@revision]` (downloaded into the Node Hub cache) — as a loaded model plus the
- * raw files a merge needs, and the name adapter_config.json records as base_model_name_or_path.
+ * raw files a merge needs (the folder's files, or the .gguf bytes), and the name adapter_config.json records as base_model_name_or_path.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { NodeHubCache } from '../io/cache-node.ts';
 import { downloadFile, type DownloadProgress } from '../io/hub.ts';
 import { parseHubId } from '../io/hub-id.ts';
@@ -68,6 +68,6 @@ export async function loadModelArg(arg: string, onProgress?: (e: DownloadProgres
   }
   const model = loadModelFromPath(arg);
   const isDir = existsSync(arg) && statSync(arg).isDirectory();
-  const files = isDir && model.format === 'safetensors' ? folderFiles(arg) : {};
+  const files = !isDir ? { [basename(arg)]: new Uint8Array(readFileSync(arg)) } : model.format === 'safetensors' ? folderFiles(arg) : {};
   return { model, baseModel: arg, files };
 }
