@@ -1,5 +1,5 @@
 import type { Recorder } from '../gpu/recorder.ts';
-import { uniforms } from '../gpu/recorder.ts';
+import { MAX_WORKGROUPS_PER_DIM, uniforms } from '../gpu/recorder.ts';
 import { describe, numel, type DType, type Tensor } from '../gpu/tensor.ts';
 
 /** Output tile of one workgroup and K step (shaders/matmul.wgsl). */
@@ -34,7 +34,7 @@ interface Gemm {
   label: string;
   /** A [batch?, M, K] (transA: [batch?, K, M]), f32. */
   a: Tensor;
-  /** B [K, N] (transB: [N, K]), f32/f16/bf16, shared across the batch when bBatch is 0. */
+  /** B [K, N] (transB: [N, K]), f32/f16/bf16, shared across the batch when bBatchStride is 0. */
   b: Tensor;
   c: Tensor;
   bias?: Tensor;
@@ -273,6 +273,9 @@ export function matmul(rec: Recorder, o: Matmul): void {
     }
   }
   const batch = o.a.shape.length === 3 ? o.a.shape[0] : 1;
+  if (batch > MAX_WORKGROUPS_PER_DIM) {
+    throw new Error(`${op}: ${batch} batches exceed the ${MAX_WORKGROUPS_PER_DIM} one dispatch can hold; split the batch into several calls.`);
+  }
   const [ar, ac] = o.a.shape.slice(-2);
   const [br, bc] = o.b.shape.slice(-2);
   const [m, k] = o.transA ? [ac, ar] : [ar, ac];

@@ -171,6 +171,7 @@ describe('matmul (f32 operands)', () => {
     expect(() => linearForward(rec, { x, w: w2, y })).toThrow(/weight is test.w2 u32\[5, 3\] but a 2-D \[out, in\] f32\/f16\/bf16/);
     expect(() => linearForward(rec, { x, w: emptyTensor(gpu, 'test.w3', [5, 3]), y: emptyTensor(gpu, 'test.y3', [4, 6]) })).toThrow(/y is test.y3 f32\[4, 6\] but f32\[4, 5\] is needed/);
     expect(() => matmul(rec, { a: x, b: y, c: y })).toThrow(/inner dimensions differ/);
+    expect(() => linearForward(rec, { x, w: emptyTensor(gpu, 'test.w5', [5, 3]), y, scratch: emptyTensor(gpu, 'test.s', [64], 'u32') })).toThrow(/scratch is test.s u32\[64\] but must be f32/);
     expect(() => linearForward(rec, { x, w: emptyTensor(gpu, 'test.w4', [5, 3]), y, dropout: { p: 1, seed: 0 } })).toThrow(/dropout probability 1/);
     expect(rec.length).toBe(0);
   });
