@@ -1,6 +1,33 @@
+import { useEffect } from 'react';
+import { TrainCharts } from '../train/TrainCharts.tsx';
+import { ResumeBanner, TrainControls, TrainMessages } from '../train/TrainControls.tsx';
+import { TrainStats } from '../train/TrainStats.tsx';
+import { useStore } from '../store.ts';
 import { StepSection, stepInfo } from './StepSection.tsx';
 
-/** Step 4: training runs and their live charts; the section carries the heading and summary. */
+/** Step 4: start, pause, resume or stop a run, and watch it live; a reload offers to resume it. */
 export function TrainStep() {
-  return <StepSection step={stepInfo('step-train')} />;
+  const status = useStore((s) => s.trainStatus);
+  const info = useStore((s) => s.trainInfo);
+  useEffect(() => {
+    void useStore.getState().findSavedRun();
+  }, []);
+  return (
+    <StepSection step={stepInfo('step-train')}>
+      <ResumeBanner />
+      <TrainControls />
+      <TrainMessages />
+      {status !== 'idle' ? (
+        <>
+          {info ? (
+            <p className="hint" data-testid="train-info">
+              Training on {info.trainRows} rows, checking on {info.valRows} held-out rows{info.labels ? ` (labels: ${info.labels.join(', ')})` : ''}.
+            </p>
+          ) : null}
+          <TrainStats />
+          <TrainCharts />
+        </>
+      ) : null}
+    </StepSection>
+  );
 }
