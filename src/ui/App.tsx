@@ -18,7 +18,7 @@ export function App() {
         <p className="tagline">Teach a small language model your task, in this browser tab.</p>
         <p className="privacy">
           Private by design: your data and your adapters never leave this computer. The page downloads models from Hugging Face
-          and nothing else; there is no tracking.
+          and nothing else, and once a model is in this browser it makes no network requests at all; there is no tracking.
         </p>
         <nav aria-label="Steps">
           <ol className="step-nav">
