@@ -34,6 +34,7 @@ export default defineConfig({
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
   test: {
     include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/e2e/build-once.ts'],
     environment: 'node',
     // Dawn is a native addon: one process per test file, never worker threads.
     pool: 'forks',

@@ -7,12 +7,13 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
   eval: { summary: 'per-row masked loss and accuracy on a dataset', load: () => import('./commands/eval.ts') },
   train: { summary: 'train a LoRA adapter and write it in PEFT format', load: () => import('./commands/train.ts') },
   merge: { summary: 'merge an adapter into the base weights', load: () => import('./commands/merge.ts') },
+  'export-onnx': { summary: 'export the model (adapter merged) to ONNX for transformers.js', load: () => import('./commands/export-onnx.ts') },
   bench: { summary: 'benchmark kernels against peers on this GPU', load: () => import('./commands/bench.ts') },
   'gpu-info': { summary: 'the WebGPU adapter tsugiki finds and its limits', load: () => import('./commands/gpu-info.ts') },
 };
 
 export function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
   return `usage: tsugiki <command> [options]   (every command takes --json)\n\ncommands:\n${lines.join('\n')}\n`;
 }
 

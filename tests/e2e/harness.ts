@@ -1,13 +1,10 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { build } from 'vite';
+import { DIST, OUTPUT_DIR } from './paths.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const OUTPUT_DIR = join(ROOT, 'test-output');
-const DIST = join(OUTPUT_DIR, 'dist');
+export { OUTPUT_DIR };
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -20,12 +17,11 @@ const TYPES: Record<string, string> = {
   '.csv': 'text/csv',
 };
 
-let built: Promise<void> | null = null;
-
-/** Builds the studio once per test process, exactly as `npm run build` does, into test-output/dist. */
-export function buildStudio(): Promise<void> {
-  built ??= build({ root: ROOT, logLevel: 'warn', build: { outDir: DIST, emptyOutDir: true } }).then(() => undefined);
-  return built;
+/** The studio is built once per test run by the global setup (build-once.ts); this checks it is there. */
+export async function buildStudio(): Promise<void> {
+  if (!existsSync(join(DIST, 'index.html'))) {
+    throw new Error(`The built studio is missing at ${DIST}: run the tests through vitest (its global setup builds it).`);
+  }
 }
 
 /** Serves the built studio on 127.0.0.1 and records every request path it receives. */
