@@ -1,11 +1,10 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { uniforms } from '../gpu/recorder.ts';
-import { describe, expectShape, numel, type DType, type Tensor } from '../gpu/tensor.ts';
+import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
+import { WDTYPE } from './weights.ts';
 
 const WG = 256;
 const SHADERS = ['common', 'weights', 'embedding'] as const;
-/** The WDTYPE override of weights.wgsl for each stored weight dtype. */
-const WDTYPE: Partial<Record<DType, number>> = { f32: 0, f16: 1, bf16: 2 };
 
 /**
  * out = table[ids]: ids i32 [N] (or [B, T]), table [V, C] in f32/f16/bf16, out f32 [N, C] (or [B, T, C]).

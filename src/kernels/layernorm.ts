@@ -1,11 +1,10 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { uniforms } from '../gpu/recorder.ts';
-import { describe, expectShape, numel, type DType, type Tensor } from '../gpu/tensor.ts';
+import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
 import type { NormBackwardOptions } from './rmsnorm.ts';
+import { WDTYPE } from './weights.ts';
 
 const SHADERS = ['common', 'weights', 'layernorm'] as const;
-/** The WDTYPE override of weights.wgsl for each stored weight dtype. */
-const WDTYPE: Partial<Record<DType, number>> = { f32: 0, f16: 1, bf16: 2 };
 
 /** Statistics the forward saves for the backward: f32 [N] each (x's shape without C). */
 export interface LayerNormStats {

@@ -1,6 +1,7 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { MAX_WORKGROUPS_PER_DIM, uniforms } from '../gpu/recorder.ts';
 import { describe, numel, type DType, type Tensor } from '../gpu/tensor.ts';
+import { WDTYPE } from './weights.ts';
 
 /** Output tile of one workgroup and K step (shaders/matmul.wgsl). */
 const TILE = 64;
@@ -12,7 +13,6 @@ const MIN_SPLIT_K = 64;
 /** Most parts a contraction is split into. */
 export const MAX_SPLIT = 16;
 const SHADERS = ['common', 'weights', 'matmul_dropout', 'matmul'] as const;
-const WDTYPE: Partial<Record<DType, number>> = { f32: 0, f16: 1, bf16: 2 };
 
 /** Inverted dropout with probability p; the mask is a hash of (seed, element index), never stored. */
 export interface Dropout {

@@ -1,10 +1,9 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { uniforms } from '../gpu/recorder.ts';
-import { describe, expectShape, numel, type DType, type Tensor } from '../gpu/tensor.ts';
+import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
+import { WDTYPE } from './weights.ts';
 
 const SHADERS = ['common', 'weights', 'rmsnorm'] as const;
-/** The WDTYPE override of weights.wgsl for each stored weight dtype. */
-const WDTYPE: Partial<Record<DType, number>> = { f32: 0, f16: 1, bf16: 2 };
 
 export interface NormBackwardOptions {
   /** Add dx into the existing buffer (+=, the residual stream's gradient) instead of writing it (=). */

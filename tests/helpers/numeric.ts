@@ -1,14 +1,7 @@
-/** Deterministic pseudo-random numbers for tests (mulberry32), so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/data/rng.ts';
+
+/** Deterministic pseudo-random numbers for tests, so failures reproduce. */
+export const rng = mulberry32;
 
 /** n values uniform in [-scale, scale), rounded to f32 so CPU references see exactly what the GPU sees. */
 export function randomArray(n: number, seed: number, scale = 1): Float64Array {
