@@ -4,11 +4,10 @@
  * also the PEFT state-dict names minus the `base_model.model.` prefix.
  *
  * A module maps K input features to N output features; its LoRA pair is A: [R, K], B: [N, R].
- * The table matches src/model/modules.ts `layerLinears` (a test holds them together); it is
- * kept here because it needs only the shape, not the bias flags.
+ * The modules come from src/model/modules.ts `layerLinears`.
  */
 import type { ModelConfig } from '../model/config.ts';
-import { layerPrefix } from '../model/modules.ts';
+import { layerLinears, layerPrefix } from '../model/modules.ts';
 
 /** The part of a model's config the adapter needs: C, L, H, KV, D, I (GPT-2: I is the MLP width, 4C by default). */
 export type LoraModelShape = Pick<ModelConfig, 'arch' | 'hidden' | 'layers' | 'heads' | 'kvHeads' | 'headDim' | 'intermediate'>;
@@ -31,27 +30,7 @@ export interface AdapterModule extends BlockModule {
 
 /** Every linear module of one block, in forward order; 'all-linear' is all of these (lm_head is never a block module). */
 export function blockModules(m: LoraModelShape): BlockModule[] {
-  const { hidden: C, heads: H, kvHeads: KV, headDim: D, intermediate: I } = m;
-  const lin = (module: string, inFeatures: number, outFeatures: number, fanInFanOut = false): BlockModule => ({
-    module, inFeatures, outFeatures, fanInFanOut,
-  });
-  if (m.arch === 'llama') {
-    return [
-      lin('self_attn.q_proj', C, H * D),
-      lin('self_attn.k_proj', C, KV * D),
-      lin('self_attn.v_proj', C, KV * D),
-      lin('self_attn.o_proj', H * D, C),
-      lin('mlp.gate_proj', C, I),
-      lin('mlp.up_proj', C, I),
-      lin('mlp.down_proj', I, C),
-    ];
-  }
-  return [
-    lin('attn.c_attn', C, 3 * C, true),
-    lin('attn.c_proj', C, C, true),
-    lin('mlp.c_fc', C, I, true),
-    lin('mlp.c_proj', I, C, true),
-  ];
+  return layerLinears(m).map((l) => ({ module: l.path, inFeatures: l.in, outFeatures: l.out, fanInFanOut: m.arch === 'gpt2' }));
 }
 
 /** The last path component, PEFT's usual target name (`q_proj`, `c_proj`). */

@@ -24,7 +24,10 @@ export function layerPrefix(config: Pick<ModelConfig, 'arch'>, l: number): strin
  * The linear layers of one block. GPT-2's `attn.c_attn` is q, k and v fused along the output
  * ([3C, C], q rows first); GPT-2's `attn.c_proj` and `mlp.c_proj` share the suffix `c_proj`.
  */
-export function layerLinears(config: ModelConfig): LinearModule[] {
+export function layerLinears(
+  config: Pick<ModelConfig, 'arch' | 'hidden' | 'heads' | 'kvHeads' | 'headDim' | 'intermediate'> &
+    Partial<Pick<ModelConfig, 'qkvBias' | 'attnOutBias' | 'mlpBias'>>,
+): LinearModule[] {
   const { hidden: C, heads: H, kvHeads: KV, headDim: D, intermediate: I } = config;
   const lin = (path: string, kind: LinearModule['kind'], out: number, inp: number, bias: boolean): LinearModule => ({
     path, suffix: path.slice(path.lastIndexOf('.') + 1), kind, out, in: inp, bias,
@@ -38,13 +41,13 @@ export function layerLinears(config: ModelConfig): LinearModule[] {
     ];
   }
   return [
-    lin('self_attn.q_proj', 'attention', H * D, C, config.qkvBias),
-    lin('self_attn.k_proj', 'attention', KV * D, C, config.qkvBias),
-    lin('self_attn.v_proj', 'attention', KV * D, C, config.qkvBias),
-    lin('self_attn.o_proj', 'attention', C, H * D, config.attnOutBias),
-    lin('mlp.gate_proj', 'mlp', I, C, config.mlpBias),
-    lin('mlp.up_proj', 'mlp', I, C, config.mlpBias),
-    lin('mlp.down_proj', 'mlp', C, I, config.mlpBias),
+    lin('self_attn.q_proj', 'attention', H * D, C, !!config.qkvBias),
+    lin('self_attn.k_proj', 'attention', KV * D, C, !!config.qkvBias),
+    lin('self_attn.v_proj', 'attention', KV * D, C, !!config.qkvBias),
+    lin('self_attn.o_proj', 'attention', C, H * D, !!config.attnOutBias),
+    lin('mlp.gate_proj', 'mlp', I, C, !!config.mlpBias),
+    lin('mlp.up_proj', 'mlp', I, C, !!config.mlpBias),
+    lin('mlp.down_proj', 'mlp', C, I, !!config.mlpBias),
   ];
 }
 
