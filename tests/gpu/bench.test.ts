@@ -1,13 +1,33 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { caseData, caseFlops, oursImpl } from '../../bench/kernels.ts';
 import { tfjsImpl, tfjsOn } from '../../bench/tfjs.ts';
+import { packRows, TRAIN_WARMUP_STEPS, type TrainBenchReport } from '../../bench/train.ts';
+import { parseDataset } from '../../src/data/parse.ts';
 import { run as benchCommand } from '../../src/cli/commands/bench.ts';
 import { loraFlops } from '../../src/kernels/lora.ts';
+import { loadModelFromPath } from '../../src/model/load-node.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { maxRelError } from '../helpers/numeric.ts';
 import { dropoutMaskRef, loraBackwardRef, loraForwardRef } from '../reference/lora.ts';
 
 const SHAPE = { m: 8, c: 16, r: 4 };
+const STORIES = new URL('../../../shared/data/models/stories260K.gguf', import.meta.url).pathname;
+const SMS = new URL('../../../shared/data/datasets/sms-spam/SMSSpamCollection.tsv', import.meta.url).pathname;
+
+/** Runs `tsugiki bench` with stdout captured and stderr silenced. */
+async function benchJson(argv: string[]): Promise<{ code: number; report: { cases?: unknown; training: TrainBenchReport } }> {
+  let out = '';
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
+  const log = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const code = await benchCommand(argv);
+    return { code, report: JSON.parse(out) };
+  } finally {
+    write.mockRestore();
+    log.mockRestore();
+  }
+}
 
 describe('benchmark', () => {
   it('runs the same LoRA computation in tsugiki and in tfjs on one device, both matching the reference', async () => {
@@ -40,7 +60,7 @@ describe('benchmark', () => {
     const log = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     let code: number;
     try {
-      code = await benchCommand(['--json', '--quick', '--rows', '8', '--sizes', '16', '--ranks', '4']);
+      code = await benchCommand(['--json', '--quick', '--skip-training', '--rows', '8', '--sizes', '16', '--ranks', '4']);
     } finally {
       write.mockRestore();
       log.mockRestore();
@@ -48,6 +68,7 @@ describe('benchmark', () => {
     expect(code).toBe(0);
     const report = JSON.parse(out);
     expect(typeof report.adapter).toBe('string');
+    expect(report.training).toBeUndefined();
     expect(report.peak_gflops).toBeGreaterThan(0);
     expect(report.cases.map((c: { name: string }) => c.name)).toEqual(['matmul x·Wᵀ', 'lora fwd+bwd r=4']);
     expect(report.cases[0].shape).toEqual({ M: 8, K: 16, N: 16 });
@@ -66,5 +87,55 @@ describe('benchmark', () => {
 
   it('refuses a malformed size list', async () => {
     await expect(benchCommand(['--sizes', '64,x'])).rejects.toThrow(/--sizes 64,x: expected whole numbers/);
+  });
+
+  it('measures the LoRA training step of stories260K at 2 × 16 tokens, with memory against a full fine-tune', async () => {
+    const B = 2;
+    const T = 16;
+    const { code, report } = await benchJson(['--json', '--quick', '--skip-kernels', '--model', STORIES, '--batch-size', `${B}`, '--seq-len', `${T}`, '--steps', '1']);
+    expect(code).toBe(0);
+    expect(report.cases).toBeUndefined();
+    const t = report.training;
+    expect(t).toMatchObject({ model: STORIES, data: 'SMSSpamCollection.tsv', batch: B, seq_len: T, rank: 8, steps: 1 });
+    for (const k of ['tokens_per_s', 'counted_tokens_per_s', 'step_ms', 'peak_gpu_bytes', 'full_finetune_bytes', 'memory_ratio'] as const) {
+      expect(t[k], k).toBeGreaterThan(0);
+    }
+    expect(Number.isFinite(t.loss)).toBe(true);
+    // Throughputs are the step's tokens over its time (up to float rounding).
+    expect(t.tokens_per_s).toBeCloseTo((B * T * 1000) / t.step_ms, 6);
+    expect(t.counted_tokens_per_s / t.tokens_per_s).toBeCloseTo(t.counted_tokens_per_step / (B * T), 9);
+
+    // Counted targets of the timed step (rows in file order, after the warm-up steps' rows): each
+    // row's answer tokens plus EOS, the answer tokenized alone as the trainer's encoder does.
+    const model = loadModelFromPath(STORIES);
+    const rows = parseDataset(new Uint8Array(readFileSync(SMS)), 'SMSSpamCollection.tsv').rows;
+    const timed = packRows(model.tokenizer, rows, B * (TRAIN_WARMUP_STEPS + 1), T).slice(B * TRAIN_WARMUP_STEPS);
+    const expected = timed.reduce((n, r) => n + model.tokenizer.encode(r.output, { addBos: false }).length + 1, 0);
+    expect(t.counted_tokens_per_step).toBe(expected);
+
+    // stories260K has 292,800 parameters (shared/data/README.md). Its weights are f32: 4 bytes each,
+    // plus at most 15 bytes of 16-byte alignment per tensor (5 layers × 9 + 2 tensors).
+    const P = 292_800;
+    expect(t.parameters).toBe(P);
+    expect(t.planned.weights_bytes).toBeGreaterThanOrEqual(4 * P);
+    expect(t.planned.weights_bytes).toBeLessThanOrEqual(4 * P + 15 * 47);
+    // r = 8 on q,k,v,o,gate,up,down (C = 64, KV·D = 32, I = 172): 8·(128 + 96 + 96 + 128 + 3·236)
+    // floats per layer, 5 layers, stored 4 times (params, grads, AdamW m, v); the layout may pad
+    // each of the 70 A/B slots by up to 63 floats for aligned views.
+    const adapterFloats = 5 * 8 * (128 + 96 + 96 + 128 + 3 * 236);
+    expect(t.planned.adapter_bytes).toBeGreaterThanOrEqual(16 * adapterFloats);
+    expect(t.planned.adapter_bytes).toBeLessThanOrEqual(16 * (adapterFloats + 70 * 63));
+    expect(t.planned.total_bytes).toBe(t.planned.weights_bytes + t.planned.activation_bytes + t.planned.adapter_bytes);
+    // Everything planned is live during the step, so the pool's peak is at least the plan.
+    expect(t.peak_gpu_bytes).toBeGreaterThanOrEqual(t.planned.total_bytes);
+    // A full fine-tune: weights, grads, m and v in f32 for every parameter, plus the same activations.
+    expect(t.full_finetune_bytes).toBe(16 * P + t.planned.activation_bytes);
+    expect(t.memory_ratio).toBeCloseTo(t.full_finetune_bytes / t.planned.total_bytes, 12);
+    expect(t.memory_ratio).toBeGreaterThan(1);
+  }, 60_000);
+
+  it('refuses to skip both parts, and names a missing data file', async () => {
+    await expect(benchCommand(['--skip-kernels', '--skip-training'])).rejects.toThrow(/leave nothing to measure/);
+    await expect(benchCommand(['--skip-kernels', '--model', STORIES, '--data', '/nonexistent/rows.csv'])).rejects.toThrow(/--data \/nonexistent\/rows.csv: no such file or folder/);
   });
 });
