@@ -1,7 +1,10 @@
 // RMSNorm (Llama): y = x / sqrt(mean(x²) + eps) · g, over the last dimension C of x [N, C].
-// One workgroup per row (rows past 65,535 folded through linear_workgroup); each thread strides
-// over the channels and a tree reduction in workgroup memory sums the row. g [C] is a frozen
-// weight in its stored dtype (weights.wgsl). The forward saves rstd [N] for the backward.
+// TPR threads per row (a power of two ≤ 256, chosen from C by the dispatch function), so one
+// workgroup holds 256 / TPR rows: a narrow row needs few threads, and a workgroup of one wide row
+// would spend its time in barriers. Each thread strides over its row's channels and a tree
+// reduction over the row's TPR threads sums it. Workgroups past 65,535 are folded through
+// linear_workgroup. g [C] is a frozen weight in its stored dtype (weights.wgsl). The forward saves
+// rstd [N] for the backward.
 
 struct Params { n: u32, c: u32, eps: f32, }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -10,19 +13,29 @@ struct Params { n: u32, c: u32, eps: f32, }
 override ACCUMULATE: u32 = 0u;
 
 const WG: u32 = 256u;
+override TPR: u32 = 256u;
 var<workgroup> partial: array<f32, WG>;
 
-// The sum of v over the workgroup, returned to every thread.
-fn workgroup_sum(li: u32, v: f32) -> f32 {
+// The sum of v over the TPR threads of this thread's row, returned to each of them. Called in
+// uniform control flow by every thread of the workgroup (threads past the last row pass 0).
+fn row_sum(li: u32, v: f32) -> f32 {
   partial[li] = v;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (li < s) { partial[li] += partial[li + s]; }
+  let lane = li % TPR;
+  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
+    if (lane < s) { partial[li] += partial[li + s]; }
     workgroupBarrier();
   }
-  let total = partial[0];
-  workgroupBarrier(); // the next call may overwrite partial[0]
+  let total = partial[li - lane];
+  workgroupBarrier(); // the next call may overwrite the row's first slot
   return total;
+}
+
+// Row and lane of a thread; count = C for a real row, 0 for a thread past the last row.
+struct RowLane { row: u32, lane: u32, count: u32, }
+fn row_lane(wid: vec3u, nwg: vec3u, li: u32) -> RowLane {
+  let row = linear_workgroup(wid, nwg) * (WG / TPR) + li / TPR;
+  return RowLane(row, li % TPR, select(0u, p.c, row < p.n));
 }
 
 // Each entry point binds its own buffers 1, 2, … in the order its dispatch function passes them.
@@ -33,19 +46,18 @@ fn workgroup_sum(li: u32, v: f32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn rmsnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = linear_workgroup(wid, nwg);
-  if (row >= p.n) { return; }
-  let base = row * p.c;
+  let t = row_lane(wid, nwg, li);
+  let base = t.row * p.c;
   var ss = 0.0;
-  for (var j = li; j < p.c; j += WG) {
+  for (var j = t.lane; j < t.count; j += TPR) {
     let v = x[base + j];
     ss += v * v;
   }
-  let r = inverseSqrt(workgroup_sum(li, ss) / f32(p.c) + p.eps);
-  for (var j = li; j < p.c; j += WG) {
+  let r = inverseSqrt(row_sum(li, ss) / f32(p.c) + p.eps);
+  for (var j = t.lane; j < t.count; j += TPR) {
     y[base + j] = (x[base + j] * r) * weight_value(g[weight_word(j)], j);
   }
-  if (li == 0u) { rstd[row] = r; }
+  if (t.lane == 0u && t.count > 0u) { rstd[t.row] = r; }
 }
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;          // [N, C]
@@ -57,16 +69,15 @@ fn rmsnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 // dx_j = r·g_j·dy_j − x_j · r³/C · Σ_k g_k·dy_k·x_k,  r = rstd of the row.
 @compute @workgroup_size(WG)
 fn rmsnorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = linear_workgroup(wid, nwg);
-  if (row >= p.n) { return; }
-  let base = row * p.c;
-  let r = rstd_saved[row];
+  let t = row_lane(wid, nwg, li);
+  let base = t.row * p.c;
+  let r = select(0.0, rstd_saved[min(t.row, p.n - 1u)], t.count > 0u);
   var dot = 0.0;
-  for (var j = li; j < p.c; j += WG) {
+  for (var j = t.lane; j < t.count; j += TPR) {
     dot += dy[base + j] * weight_value(g_saved[weight_word(j)], j) * x_saved[base + j];
   }
-  let m = workgroup_sum(li, dot) / f32(p.c) * r * r * r;
-  for (var j = li; j < p.c; j += WG) {
+  let m = row_sum(li, dot) / f32(p.c) * r * r * r;
+  for (var j = t.lane; j < t.count; j += TPR) {
     let v = r * weight_value(g_saved[weight_word(j)], j) * dy[base + j] - x_saved[base + j] * m;
     if (ACCUMULATE == 1u) { dx[base + j] += v; } else { dx[base + j] = v; }
   }

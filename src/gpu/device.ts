@@ -1,5 +1,6 @@
 import { GpuError, deviceLostMessage } from './errors.ts';
 import { PipelineCache } from './pipelines.ts';
+import type { Profiler } from './profiler.ts';
 import { BufferPool } from './pool.ts';
 import { Recorder } from './recorder.ts';
 
@@ -26,6 +27,8 @@ export class Gpu {
   readonly pool: BufferPool;
   readonly pipelines: PipelineCache;
   lostMessage: string | null = null;
+  /** When set, every dispatch is timed (see profiler.ts). */
+  profiler: Profiler | null = null;
   private readonly errors: string[] = [];
 
   constructor(

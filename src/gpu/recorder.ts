@@ -100,6 +100,8 @@ export class Recorder {
   private encodeAndSubmit(): void {
     const { device, pipelines } = this.gpu;
     const encoder = device.createCommandEncoder({ label: this.label });
+    const profiler = this.gpu.profiler;
+    const profiled: { key: PipelineKey; workgroups: number }[] = [];
     let pass: GPUComputePassEncoder | null = null;
     for (const s of this.steps) {
       if (s.kind === 'copy') {
@@ -107,6 +109,13 @@ export class Recorder {
         pass = null;
         encoder.copyBufferToBuffer(s.src, s.srcOffset, s.dst, s.dstOffset, s.bytes);
         continue;
+      }
+      const timestampWrites = profiler?.timestamps(profiled.length);
+      if (timestampWrites) {
+        pass?.end();
+        pass = encoder.beginComputePass({ label: s.d.label, timestampWrites });
+        const [x, y = 1, z = 1] = s.d.workgroups;
+        profiled.push({ key: s.d.pipeline, workgroups: x * y * z });
       }
       pass ??= encoder.beginComputePass({ label: this.label });
       const pipeline = pipelines.get(s.d.pipeline);
@@ -119,9 +128,15 @@ export class Recorder {
       pass.setBindGroup(0, group);
       const [x, y = 1, z = 1] = s.d.workgroups;
       pass.dispatchWorkgroups(x, y, z);
+      if (timestampWrites) {
+        pass.end();
+        pass = null;
+      }
     }
     pass?.end();
+    const collect = profiler?.finish(encoder, profiled);
     device.queue.submit([encoder.finish()]);
+    collect?.();
   }
 
   destroy(): void {

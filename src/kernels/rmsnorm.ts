@@ -20,10 +20,10 @@ export function rmsnormForward(rec: Recorder, x: Tensor, g: Tensor, y: Tensor, r
   if (!(Number.isFinite(eps) && eps >= 0)) throw new Error(`rmsnorm: eps is ${eps} but a finite number ≥ 0 is needed (rms_norm_eps).`);
   rec.dispatch({
     label: `rmsnorm ${y.label}`,
-    pipeline: { shaders: SHADERS, entry: 'rmsnorm_forward', constants: { WDTYPE: wdtype } },
+    pipeline: { shaders: SHADERS, entry: 'rmsnorm_forward', constants: { WDTYPE: wdtype, TPR: threadsPerRow(c) } },
     uniforms: uniforms(n, c, { f: eps }),
     bindings: [x, g, y, rstd],
-    workgroups: [n],
+    workgroups: [rowGroups(n, c)],
   });
 }
 
@@ -37,11 +37,27 @@ export function rmsnormBackward(rec: Recorder, dy: Tensor, x: Tensor, g: Tensor,
   expectShape('rmsnorm backward', 'dx', dx, x.shape, ['f32']);
   rec.dispatch({
     label: `rmsnorm backward ${dx.label}`,
-    pipeline: { shaders: SHADERS, entry: 'rmsnorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0 } },
+    pipeline: { shaders: SHADERS, entry: 'rmsnorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0, TPR: threadsPerRow(c) } },
     uniforms: uniforms(n, c),
     bindings: [dy, x, g, rstd, dx],
-    workgroups: [n],
+    workgroups: [rowGroups(n, c)],
   });
+}
+
+/**
+ * Threads per row for a row of C values: about 32 values per thread, a power of two from 1 to 256.
+ * Narrow rows (small models, small vocabularies) then share a workgroup instead of each paying for
+ * a whole workgroup's barriers; wide rows still get all 256 threads.
+ */
+export function threadsPerRow(c: number): number {
+  let t = 1;
+  while (t < 256 && t * 32 < c) t *= 2;
+  return t;
+}
+
+/** Workgroups of 256 threads needed for n rows at threadsPerRow(c) threads each. */
+export function rowGroups(n: number, c: number): number {
+  return Math.ceil(n / (256 / threadsPerRow(c)));
 }
 
 function checkRows(op: string, x: Tensor, g: Tensor, rstd: Tensor): { n: number; c: number; wdtype: number } {
