@@ -45,10 +45,10 @@ export function chooseColumns(columns: string[], opts: ParseOptions, file: strin
   const input = pick(columns, opts.inputColumn, INPUT_NAMES, output);
   const found = columns.length > 0 ? columns.map((c) => `"${c}"`).join(', ') : 'none';
   if (opts.inputColumn !== undefined && input === null) {
-    throw new DataError(file, null, `there is no column "${opts.inputColumn}" (columns found: ${found}); pass --input-column with one of them`);
+    throw new DataError(file, null, `there is no column "${opts.inputColumn}" (columns found: ${found}); choose one of them as the input column (--input-column on the command line)`);
   }
   if (opts.outputColumn !== undefined && output === null) {
-    throw new DataError(file, null, `there is no column "${opts.outputColumn}" (columns found: ${found}); pass --output-column with one of them`);
+    throw new DataError(file, null, `there is no column "${opts.outputColumn}" (columns found: ${found}); choose one of them as the output column (--output-column on the command line)`);
   }
   if (input === null || output === null) {
     const missing = input === null ? 'input' : 'output';
@@ -57,11 +57,11 @@ export function chooseColumns(columns: string[], opts: ParseOptions, file: strin
       file,
       null,
       `no ${missing} column found (columns found: ${found}; recognised ${missing} names: ${names.join(', ')}); ` +
-        `rename the column or pass --${missing}-column NAME`,
+        `rename the column or choose the ${missing} column yourself (--${missing}-column NAME on the command line)`,
     );
   }
   if (input === output) {
-    throw new DataError(file, null, `input and output are the same column "${input}"; pass two different columns`);
+    throw new DataError(file, null, `input and output are the same column "${input}"; choose two different columns`);
   }
   return { input, output, alpaca: null };
 }

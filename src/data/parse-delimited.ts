@@ -114,7 +114,7 @@ export function parseDelimited(text: string, file: string, tsv: boolean, opts: P
       const b = labelLike(body.map((r) => r.fields[1].trim()));
       outIdx = a && !b ? 0 : 1;
       if (a === b) {
-        warnings.push({ kind: 'columns-guessed', count: body.length, rows: [], message: 'no header row: column1 taken as input and column2 as output; pass --input-column/--output-column to change' });
+        warnings.push({ kind: 'columns-guessed', count: body.length, rows: [], message: 'no header row: column1 taken as input and column2 as output; choose other columns to change that (--input-column/--output-column on the command line)' });
       }
     }
     outputColumn = columns[outIdx];
