@@ -6,6 +6,12 @@ import { WDTYPE } from './weights.ts';
 /** Output tile of one workgroup and K step (shaders/matmul.wgsl). */
 const TILE = 64;
 const TK = 16;
+/**
+ * Contractions shorter than this, and products with an output side of at most R_THIN, run on
+ * shaders/matmul_direct.wgsl (no workgroup memory, no barriers); the rest on the tiled kernel.
+ */
+export const DIRECT_MAX_K = 256;
+const R_THIN = 16;
 /** Split-K aims for at least this many workgroups, enough to occupy a large GPU. */
 const SPLIT_TARGET_WORKGROUPS = 256;
 /** Each split part covers at least this many k. */
@@ -13,6 +19,7 @@ const MIN_SPLIT_K = 64;
 /** Most parts a contraction is split into. */
 export const MAX_SPLIT = 16;
 const SHADERS = ['common', 'weights', 'matmul_dropout', 'matmul'] as const;
+const DIRECT_SHADERS = ['common', 'weights', 'matmul_dropout', 'matmul_direct'] as const;
 
 /** Inverted dropout with probability p; the mask is a hash of (seed, element index), never stored. */
 export interface Dropout {
@@ -77,9 +84,19 @@ function checkDropout(op: string, d: Dropout | undefined): void {
   }
 }
 
+/** Which kernel a product runs on and its output tile [rows, cols] per workgroup. */
+export function gemmPlan(m: number, n: number, k: number): { direct: boolean; tx: number; tileM: number; tileN: number } {
+  if (k >= DIRECT_MAX_K && Math.min(m, n) > R_THIN) return { direct: false, tx: 16, tileM: TILE, tileN: TILE };
+  // 64 threads of 4×4 each: TX across the columns (enough to cover N, at most 16), 64 / TX down.
+  let tx = 1;
+  while (tx < 16 && 4 * tx < n) tx *= 2;
+  return { direct: true, tx, tileM: 4 * (64 / tx), tileN: 4 * tx };
+}
+
 function recordGemm(rec: Recorder, g: Gemm): void {
-  const tilesN = Math.ceil(g.n / TILE);
-  const tiles = Math.ceil(g.m / TILE) * tilesN;
+  const plan = gemmPlan(g.m, g.n, g.k);
+  const tilesN = Math.ceil(g.n / plan.tileN);
+  const tiles = Math.ceil(g.m / plan.tileM) * tilesN;
   const drop = g.dropout && g.dropout.p > 0 ? g.dropout : undefined;
   let parts = splitParts(g, tiles);
   const kChunk = parts > 1 ? Math.ceil(g.k / parts / TK) * TK : g.k;
@@ -88,9 +105,10 @@ function recordGemm(rec: Recorder, g: Gemm): void {
   rec.dispatch({
     label: g.label,
     pipeline: {
-      shaders: SHADERS,
-      entry: 'matmul',
+      shaders: plan.direct ? DIRECT_SHADERS : SHADERS,
+      entry: plan.direct ? 'matmul_direct' : 'matmul',
       constants: {
+        ...(plan.direct ? { TX: plan.tx } : {}),
         A_T: g.transA ? 1 : 0,
         B_T: g.transB ? 1 : 0,
         WDTYPE: WDTYPE[g.b.dtype]!,

@@ -1,0 +1,120 @@
+// Matrix multiply without workgroup memory, for small contractions and thin products (K < 256,
+// or R-wide LoRA factors): C[M, N] (+)= alpha · A[M, K] · B[K, N] (+ bias[N]), batched over z.
+// Same bindings, uniforms, storage orders (A_T, B_T), dropout placement and split-K slabs as
+// matmul.wgsl, so the dispatch code picks either by shape. Concatenated after common.wgsl,
+// weights.wgsl and matmul_dropout.wgsl.
+//
+// Each of the 64 threads owns a 4×4 micro-tile of C and reads its operands straight from storage:
+// there is no barrier, so a workgroup costs only its FMAs (tiles sharing operands hit the caches),
+// and CPU implementations, where a barrier switches every invocation, run it an order faster.
+// TX threads span the columns and 64 / TX the rows, so narrow outputs (N = R = 8) keep their
+// threads busy. Rows and columns past the edge read a clamped (valid) address and are not stored.
+
+override A_T: u32 = 0u;
+override B_T: u32 = 0u;
+override ACCUMULATE: bool = false;
+override HAS_BIAS: bool = false;
+// 0 no dropout, 1 on A's elements, 2 on B's, 3 on the result (flat index in its own tensor).
+override DROP_AT: u32 = 0u;
+override TX: u32 = 16u;
+
+struct Params {
+  m: u32, n: u32, k: u32, tiles_n: u32,
+  tiles: u32, lda: u32, ldb: u32, ldc: u32,
+  a_batch: u32, b_batch: u32, c_batch: u32, alpha: f32,
+  drop_threshold: u32, drop_seed: u32, drop_scale: f32, k_chunk: u32,
+  splits: u32, _p0: u32, _p1: u32, _p2: u32,
+}
+@group(0) @binding(0) var<uniform> p: Params;
+
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<u32>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+
+fn drop_factor(index: u32) -> f32 {
+  if (dropout_keep(p.drop_seed, index, p.drop_threshold)) { return p.drop_scale; }
+  return 0.0;
+}
+
+fn a_at(idx: u32) -> f32 {
+  if (DROP_AT == 1u) { return a[idx] * drop_factor(idx); }
+  return a[idx];
+}
+
+fn b_at(idx: u32) -> f32 {
+  let v = weight_value(b[weight_word(idx)], idx);
+  if (DROP_AT == 2u) { return v * drop_factor(idx); }
+  return v;
+}
+
+// The four A values of rows ra at contraction index kk; ra holds clamped row numbers.
+fn a4(base: u32, ra: vec4u, kk: u32) -> vec4f {
+  if (A_T == 1u) {
+    let o = base + kk * p.lda;
+    return vec4(a_at(o + ra.x), a_at(o + ra.y), a_at(o + ra.z), a_at(o + ra.w));
+  }
+  let o = base + ra * p.lda + vec4(kk);
+  return vec4(a_at(o.x), a_at(o.y), a_at(o.z), a_at(o.w));
+}
+
+fn b4(base: u32, cb: vec4u, kk: u32) -> vec4f {
+  if (B_T == 1u) {
+    let o = base + cb * p.ldb + vec4(kk);
+    return vec4(b_at(o.x), b_at(o.y), b_at(o.z), b_at(o.w));
+  }
+  let o = base + kk * p.ldb;
+  return vec4(b_at(o + cb.x), b_at(o + cb.y), b_at(o + cb.z), b_at(o + cb.w));
+}
+
+fn store_row(batch: u32, c_base: u32, row: u32, col0: u32, acc: vec4f) {
+  if (row >= p.m) { return; }
+  for (var q = 0u; q < 4u; q++) {
+    let col = col0 + q;
+    if (col >= p.n) { return; }
+    let idx = c_base + row * p.ldc + col;
+    var v = p.alpha * acc[q];
+    // The mask follows the element's index in the final output, not in a split-K slab.
+    if (DROP_AT == 3u) { v = v * drop_factor(batch * p.c_batch + row * p.ldc + col); }
+    if (HAS_BIAS) { v = v + bias[col]; }
+    if (ACCUMULATE) { v = v + c[idx]; }
+    c[idx] = v;
+  }
+}
+
+@compute @workgroup_size(64)
+fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let tile = linear_workgroup(wid, nwg);
+  if (tile >= p.tiles) { return; }
+  let ty_count = 64u / TX;
+  let row0 = (tile / p.tiles_n) * 4u * ty_count + 4u * (li / TX);
+  let col0 = (tile % p.tiles_n) * 4u * TX + 4u * (li % TX);
+  if (row0 >= p.m || col0 >= p.n) { return; }
+  // z = batch · splits + part; part s sums k in [s·k_chunk, (s+1)·k_chunk) into its own slab.
+  let batch = wid.z / p.splits;
+  let k_begin = (wid.z % p.splits) * p.k_chunk;
+  let k_end = min(p.k, k_begin + p.k_chunk);
+  let a_base = batch * p.a_batch;
+  let b_base = batch * p.b_batch;
+  let ra = min(vec4(row0) + vec4(0u, 1u, 2u, 3u), vec4(p.m - 1u));
+  let cb = min(vec4(col0) + vec4(0u, 1u, 2u, 3u), vec4(p.n - 1u));
+
+  var acc0 = vec4(0.0);
+  var acc1 = vec4(0.0);
+  var acc2 = vec4(0.0);
+  var acc3 = vec4(0.0);
+  for (var kk = k_begin; kk < k_end; kk++) {
+    let av = a4(a_base, ra, kk);
+    let bv = b4(b_base, cb, kk);
+    acc0 = fma(vec4(av.x), bv, acc0);
+    acc1 = fma(vec4(av.y), bv, acc1);
+    acc2 = fma(vec4(av.z), bv, acc2);
+    acc3 = fma(vec4(av.w), bv, acc3);
+  }
+
+  let c_base = wid.z * p.c_batch;
+  store_row(batch, c_base, row0, col0, acc0);
+  store_row(batch, c_base, row0 + 1u, col0, acc1);
+  store_row(batch, c_base, row0 + 2u, col0, acc2);
+  store_row(batch, c_base, row0 + 3u, col0, acc3);
+}
