@@ -35,6 +35,16 @@ const FORWARD_ROWS = 16;
 const BACKWARD_Q_ROWS = 8;
 const BACKWARD_KEYS = 8;
 const SHADERS = ['common', 'attention_common'];
+/**
+ * Heads up to this size run one thread per query (or key) row with the row in registers
+ * (attention_rows*.wgsl: no workgroup memory, no barriers); larger heads use the tiled kernels.
+ */
+export const ROWS_MAX_HEAD_DIM = 16;
+const ROWS_PER_WORKGROUP = 64;
+
+function rowsPath(d: AttentionDims): boolean {
+  return d.D <= ROWS_MAX_HEAD_DIM;
+}
 
 /** Shape of the softmax statistics buffer: [2, B, H, T]. */
 export function attentionStatsShape(d: AttentionDims): number[] {
@@ -88,6 +98,16 @@ export function attentionForward(rec: Recorder, q: Tensor, k: Tensor, v: Tensor,
   const { past, scale } = checkDims(op, d);
   checkInputs(op, d, q, k, v, keyMask, stats);
   expectShape(op, 'out', out, [d.B, d.T, d.H, d.D], ['f32']);
+  if (rowsPath(d)) {
+    rec.dispatch({
+      label: `attention forward ${out.label}`,
+      pipeline: { shaders: [...SHADERS, 'attention_rows'], entry: 'attention_rows_forward', constants: { HD: d.D } },
+      uniforms: params(d, past, scale),
+      bindings: [q, k, v, keyMask, stats, out],
+      workgroups: [Math.ceil((d.B * d.T * d.H) / ROWS_PER_WORKGROUP)],
+    });
+    return;
+  }
   rec.dispatch({
     label: `attention forward ${out.label}`,
     pipeline: { shaders: [...SHADERS, 'attention'], entry: 'attention_forward', constants: tileConstants(d) },
@@ -126,6 +146,23 @@ export function attentionBackward(rec: Recorder, saved: AttentionSaved, dOut: Te
   expectShape(op, 'dK', grads.dK, [d.B, d.S, d.KV, d.D], ['f32']);
   expectShape(op, 'dV', grads.dV, [d.B, d.S, d.KV, d.D], ['f32']);
   const u = params(d, past, scale);
+  if (rowsPath(d)) {
+    rec.dispatch({
+      label: `attention backward dQ ${grads.dQ.label}`,
+      pipeline: { shaders: [...SHADERS, 'attention_rows_backward_q'], entry: 'attention_rows_backward_q', constants: { HD: d.D } },
+      uniforms: u,
+      bindings: [q, k, v, keyMask, stats, out, dOut, grads.dQ],
+      workgroups: [Math.ceil((d.B * d.T * d.H) / ROWS_PER_WORKGROUP)],
+    });
+    rec.dispatch({
+      label: `attention backward dK dV ${grads.dK.label}`,
+      pipeline: { shaders: [...SHADERS, 'attention_rows_backward_kv'], entry: 'attention_rows_backward_kv', constants: { HD: d.D } },
+      uniforms: u,
+      bindings: [q, k, v, keyMask, stats, dOut, grads.dK, grads.dV],
+      workgroups: [Math.ceil((d.B * d.S * d.KV) / ROWS_PER_WORKGROUP)],
+    });
+    return;
+  }
   rec.dispatch({
     label: `attention backward dQ ${grads.dQ.label}`,
     pipeline: { shaders: [...SHADERS, 'attention_backward_q'], entry: 'attention_backward_q', constants: tileConstants(d) },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attentionBackward, attentionForward, attentionStatsShape, type AttentionDims } from '../../src/kernels/attention.ts';
+import { attentionBackward, attentionForward, attentionStatsShape, ROWS_MAX_HEAD_DIM, type AttentionDims } from '../../src/kernels/attention.ts';
 import { attentionBackwardRef, attentionForwardRef, type AttentionRefDims } from '../reference/attention.ts';
 import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
 import { finiteDifference, randomArray, sampleIndices } from '../helpers/numeric.ts';
@@ -133,6 +133,19 @@ describe('attention on the GPU', () => {
     expect(scaledError(r.dq, r.dQ)).toBeLessThan(BWD_TOL);
     expect(scaledError(r.dk, r.dK)).toBeLessThan(BWD_TOL);
     expect(scaledError(r.dv, r.dV)).toBeLessThan(BWD_TOL);
+  });
+
+  it('runs the tiled kernels past ROWS_MAX_HEAD_DIM (D = 24) with GQA, padding, past > 0 and several tiles', async () => {
+    const d = { B: 2, T: 19, S: 26, H: 4, KV: 2, D: 24, past: 4 };
+    expect(d.D).toBeGreaterThan(ROWS_MAX_HEAD_DIM);
+    const r = await compareWithReference({ dims: d, mask: leftPaddedMask(2, 26, [0, 6]), seed: 6 });
+    expect(scaledError(r.y, r.yRef)).toBeLessThan(FWD_TOL);
+    expect(scaledError(r.dq, r.dQ)).toBeLessThan(BWD_TOL);
+    expect(scaledError(r.dk, r.dK)).toBeLessThan(BWD_TOL);
+    expect(scaledError(r.dv, r.dV)).toBeLessThan(BWD_TOL);
+    // Keys past past + T = 23 are seen by no query: exact zeros.
+    const row = d.KV * d.D;
+    for (let i = 23 * row; i < 26 * row; i++) expect(r.dk[i]).toBe(0);
   });
 
   it('handles the largest head dimension (D = 128) with four query heads per kv head', async () => {
