@@ -1,4 +1,5 @@
-// Softmax cross-entropy forward over the vocabulary, one workgroup per row.
+// Softmax cross-entropy forward over the vocabulary: one workgroup per row for wide vocabularies,
+// one thread per row (cross_entropy_forward_rows, no barrier) for narrow ones.
 // logits [N, V], targets i32 [N] (−1 = not counted: prompt or padding).
 // loss [N] = logsumexp(logits[n]) − logits[n, target] (0 where not counted, NaN for a target
 // outside [−1, V) so that a bad batch cannot pass unnoticed); lse [N] keeps the row log-sum-exp
@@ -53,7 +54,12 @@ fn cross_entropy_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgro
     }
   }
   if (li != 0u) { return; }
-  let row_lse = red_m[0] + log(red_s[0]);
+  finish_row(n, red_m[0] + log(red_s[0]));
+}
+
+// Writes lse[n] and loss[n] of row n from its log-sum-exp.
+fn finish_row(n: u32, row_lse: f32) {
+  let row = n * p.V;
   lse[n] = row_lse;
   let tgt = targets[n];
   if (tgt == -1) {
@@ -63,4 +69,26 @@ fn cross_entropy_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgro
   } else {
     loss[n] = row_lse - logits[row + u32(tgt)];
   }
+}
+
+// One thread per row: the running (max, sum of exp) over the whole row, no workgroup memory or
+// barrier. For vocabularies up to a few thousand, where a workgroup per row would spend its time
+// in the tree reduction (and, on CPU implementations, in barriers).
+@compute @workgroup_size(64)
+fn cross_entropy_forward_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let n = linear_workgroup(wid, nwg) * 64u + li;
+  if (n >= p.N) { return; }
+  let row = n * p.V;
+  var m = NEG;
+  var s = 0.0;
+  for (var i = 0u; i < p.V; i++) {
+    let x = logits[row + i];
+    if (x > m) {
+      s = s * exp(m - x) + 1.0;
+      m = x;
+    } else {
+      s += exp(x - m);
+    }
+  }
+  finish_row(n, m + log(s));
 }

@@ -10,6 +10,9 @@ import { expectShape, type Tensor } from '../gpu/tensor.ts';
  */
 
 const WG = 256;
+/** Vocabularies up to this size run one thread per row in the forward; wider ones a workgroup per row. */
+export const ROWS_MAX_VOCAB = 2048;
+const ROWS_PER_WORKGROUP = 64;
 
 function checkRows(op: string, logits: Tensor, targets: Tensor): { N: number; V: number } {
   if (logits.shape.length !== 2 || logits.dtype !== 'f32') {
@@ -27,12 +30,13 @@ export function crossEntropyForward(rec: Recorder, logits: Tensor, targets: Tens
   const { N, V } = checkRows(op, logits, targets);
   expectShape(op, 'loss', loss, [N], ['f32']);
   expectShape(op, 'lse', lse, [N], ['f32']);
+  const rows = V <= ROWS_MAX_VOCAB;
   rec.dispatch({
     label: `cross-entropy forward ${logits.label}`,
-    pipeline: { shaders: ['common', 'cross_entropy'], entry: 'cross_entropy_forward' },
+    pipeline: { shaders: ['common', 'cross_entropy'], entry: rows ? 'cross_entropy_forward_rows' : 'cross_entropy_forward' },
     uniforms: uniforms(N, V),
     bindings: [logits, targets, loss, lse],
-    workgroups: [N],
+    workgroups: [rows ? Math.ceil(N / ROWS_PER_WORKGROUP) : N],
   });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crossEntropyBackward, crossEntropyForward, crossEntropySum } from '../../src/kernels/cross-entropy.ts';
+import { crossEntropyBackward, crossEntropyForward, crossEntropySum, ROWS_MAX_VOCAB } from '../../src/kernels/cross-entropy.ts';
 import { crossEntropyBackwardRef, crossEntropyRef, logSumExpRef } from '../reference/cross-entropy.ts';
 import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
 import { finiteDifference, randomArray, rng, sampleIndices } from '../helpers/numeric.ts';
@@ -81,6 +81,18 @@ describe('cross-entropy on the GPU', () => {
     expect(maxAbsDiff(r.gd, d)).toBeLessThan(2e-6);
     expect(maxAbsDiff(r.ginplace, d)).toBeLessThan(2e-6);
     for (let v = 0; v < V; v++) expect(r.ginplace[4 * V + v]).toBe(0);
+  });
+
+  it('agrees on both sides of the thread-per-row switch with rows spread over several workgroups', async () => {
+    for (const V of [ROWS_MAX_VOCAB, ROWS_MAX_VOCAB + 1]) {
+      const N = 70;
+      const targets = Int32Array.from({ length: N }, (_, n) => (n % 5 === 4 ? -1 : (n * 37) % V));
+      const r = await runCase(N, V, targets, 4, 1 / 56);
+      // lse ≈ 60 + 8 in f32 over ≈ 2k exps: a few e-6; 2e-5 absolute as above.
+      expect(maxAbsDiff(r.glse, logSumExpRef(r.logits, N, V)), `V=${V}`).toBeLessThan(2e-5);
+      expect(maxAbsDiff(r.gl, crossEntropyRef(r.logits, targets, N, V)), `V=${V}`).toBeLessThan(2e-5);
+      expect(r.gl[4]).toBe(0);
+    }
   });
 
   it("handles Qwen's vocabulary (V = 151,936) with N = 2", async () => {
