@@ -1,7 +1,8 @@
 // LayerNorm (GPT-2): y = (x − mean) / sqrt(var + eps) · g + b over the last dimension C of
-// x [N, C] (biased variance, as torch.nn.LayerNorm). One workgroup per row (rows past 65,535
-// folded through linear_workgroup); each thread strides over the channels and a tree reduction in
-// workgroup memory sums the row. g, b [C] are frozen weights in one stored dtype (weights.wgsl).
+// x [N, C] (biased variance, as torch.nn.LayerNorm). TPR threads per row (a power of two ≤ 256,
+// chosen from C as for RMSNorm), so one workgroup holds 256 / TPR rows and narrow rows do not each
+// pay a workgroup of barriers (workgroups past 65,535 folded through linear_workgroup); each
+// thread strides over its row's channels and a tree reduction over the row's threads sums it. g, b [C] are frozen weights in one stored dtype (weights.wgsl).
 // The forward saves mean and rstd [N] for the backward.
 
 struct Params { n: u32, c: u32, eps: f32, }
@@ -11,19 +12,29 @@ struct Params { n: u32, c: u32, eps: f32, }
 override ACCUMULATE: u32 = 0u;
 
 const WG: u32 = 256u;
+override TPR: u32 = 256u;
 var<workgroup> partial: array<vec2f, WG>;
 
-// The sums of v over the workgroup (two at once), returned to every thread.
-fn workgroup_sum2(li: u32, v: vec2f) -> vec2f {
+// The sums of v (two at once) over the TPR threads of this thread's row, returned to each of them.
+// Called in uniform control flow by every thread of the workgroup (threads past the last row pass 0).
+fn row_sum2(li: u32, v: vec2f) -> vec2f {
   partial[li] = v;
   workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (li < s) { partial[li] += partial[li + s]; }
+  let lane = li % TPR;
+  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
+    if (lane < s) { partial[li] += partial[li + s]; }
     workgroupBarrier();
   }
-  let total = partial[0];
-  workgroupBarrier(); // the next call may overwrite partial[0]
+  let total = partial[li - lane];
+  workgroupBarrier(); // the next call may overwrite the row's first slot
   return total;
+}
+
+// Row and lane of a thread; count = C for a real row, 0 for a thread past the last row.
+struct RowLane { row: u32, lane: u32, count: u32, }
+fn row_lane(wid: vec3u, nwg: vec3u, li: u32) -> RowLane {
+  let row = linear_workgroup(wid, nwg) * (WG / TPR) + li / TPR;
+  return RowLane(row, li % TPR, select(0u, p.c, row < p.n));
 }
 
 // Each entry point binds its own buffers 1, 2, … in the order its dispatch function passes them.
@@ -36,26 +47,25 @@ fn workgroup_sum2(li: u32, v: vec2f) -> vec2f {
 
 @compute @workgroup_size(WG)
 fn layernorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = linear_workgroup(wid, nwg);
-  if (row >= p.n) { return; }
-  let base = row * p.c;
+  let t = row_lane(wid, nwg, li);
+  let base = t.row * p.c;
   var s = 0.0;
-  for (var j = li; j < p.c; j += WG) { s += x[base + j]; }
-  let m = workgroup_sum2(li, vec2f(s, 0.0)).x / f32(p.c);
+  for (var j = t.lane; j < t.count; j += TPR) { s += x[base + j]; }
+  let m = row_sum2(li, vec2f(s, 0.0)).x / f32(p.c);
   // Variance from the centred values (two passes): no cancellation when |mean| ≫ std.
   var ss = 0.0;
-  for (var j = li; j < p.c; j += WG) {
+  for (var j = t.lane; j < t.count; j += TPR) {
     let d = x[base + j] - m;
     ss += d * d;
   }
-  let r = inverseSqrt(workgroup_sum2(li, vec2f(ss, 0.0)).x / f32(p.c) + p.eps);
-  for (var j = li; j < p.c; j += WG) {
+  let r = inverseSqrt(row_sum2(li, vec2f(ss, 0.0)).x / f32(p.c) + p.eps);
+  for (var j = t.lane; j < t.count; j += TPR) {
     let w = weight_word(j);
     y[base + j] = (x[base + j] - m) * r * weight_value(g[w], j) + weight_value(b[w], j);
   }
-  if (li == 0u) {
-    mean[row] = m;
-    rstd[row] = r;
+  if (t.lane == 0u && t.count > 0u) {
+    mean[t.row] = m;
+    rstd[t.row] = r;
   }
 }
 
@@ -69,18 +79,18 @@ fn layernorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
 // With x̂ = (x − mean)·r and d = g ⊙ dy:  dx = r · (d − mean(d) − x̂ · mean(d ⊙ x̂)).
 @compute @workgroup_size(WG)
 fn layernorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = linear_workgroup(wid, nwg);
-  if (row >= p.n) { return; }
-  let base = row * p.c;
+  let t = row_lane(wid, nwg, li);
+  let base = t.row * p.c;
+  let row = min(t.row, p.n - 1u);
   let m = mean_saved[row];
   let r = rstd_saved[row];
   var sums = vec2f(0.0);
-  for (var j = li; j < p.c; j += WG) {
+  for (var j = t.lane; j < t.count; j += TPR) {
     let d = weight_value(g_saved[weight_word(j)], j) * dy[base + j];
     sums += vec2f(d, d * (x_saved[base + j] - m) * r);
   }
-  let means = workgroup_sum2(li, sums) / f32(p.c);
-  for (var j = li; j < p.c; j += WG) {
+  let means = row_sum2(li, sums) / f32(p.c);
+  for (var j = t.lane; j < t.count; j += TPR) {
     let d = weight_value(g_saved[weight_word(j)], j) * dy[base + j];
     let v = r * (d - means.x - (x_saved[base + j] - m) * r * means.y);
     if (ACCUMULATE == 1u) { dx[base + j] += v; } else { dx[base + j] = v; }

@@ -1,7 +1,7 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { uniforms } from '../gpu/recorder.ts';
 import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
-import type { NormBackwardOptions } from './rmsnorm.ts';
+import { rowGroups, threadsPerRow, type NormBackwardOptions } from './rmsnorm.ts';
 import { WDTYPE } from './weights.ts';
 
 const SHADERS = ['common', 'weights', 'layernorm'] as const;
@@ -24,10 +24,10 @@ export function layernormForward(rec: Recorder, x: Tensor, g: Tensor, b: Tensor,
   if (!(Number.isFinite(eps) && eps >= 0)) throw new Error(`layernorm: eps is ${eps} but a finite number ≥ 0 is needed (layer_norm_epsilon).`);
   rec.dispatch({
     label: `layernorm ${y.label}`,
-    pipeline: { shaders: SHADERS, entry: 'layernorm_forward', constants: { WDTYPE: wdtype } },
+    pipeline: { shaders: SHADERS, entry: 'layernorm_forward', constants: { WDTYPE: wdtype, TPR: threadsPerRow(c) } },
     uniforms: uniforms(n, c, { f: eps }),
     bindings: [x, g, b, y, stats.mean, stats.rstd],
-    workgroups: [n],
+    workgroups: [rowGroups(n, c)],
   });
 }
 
@@ -49,10 +49,10 @@ export function layernormBackward(
   expectShape('layernorm backward', 'dx', dx, x.shape, ['f32']);
   rec.dispatch({
     label: `layernorm backward ${dx.label}`,
-    pipeline: { shaders: SHADERS, entry: 'layernorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0 } },
+    pipeline: { shaders: SHADERS, entry: 'layernorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0, TPR: threadsPerRow(c) } },
     uniforms: uniforms(n, c),
     bindings: [dy, x, g, stats.mean, stats.rstd, dx],
-    workgroups: [n],
+    workgroups: [rowGroups(n, c)],
   });
 }
 

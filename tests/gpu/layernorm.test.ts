@@ -4,6 +4,7 @@ import { uniforms } from '../../src/gpu/recorder.ts';
 import type { DType, Tensor } from '../../src/gpu/tensor.ts';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../src/io/halfs.ts';
 import { layernormBackward, layernormForward } from '../../src/kernels/layernorm.ts';
+import { threadsPerRow } from '../../src/kernels/rmsnorm.ts';
 import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
 import { finiteDifference, maxRelError, randomArray, sampleIndices } from '../helpers/numeric.ts';
 import { layernormBackwardRef, layernormForwardRef } from '../reference/layernorm.ts';
@@ -90,6 +91,18 @@ describe('layernorm on the GPU', () => {
       expect(maxRelError(acc, dxRef.map((v, i) => v + base[i]), 1e-2)).toBeLessThan(2e-5);
     });
   }
+
+  it('packs narrow rows into shared workgroups (C=53: 2 threads a row, 300 rows over 3 workgroups)', async () => {
+    const gpu = await testGpu();
+    expect(threadsPerRow(53)).toBe(2);
+    const { y, mean, rstd, dx, acc, ref, dxRef, base } = await gpuLayernorm(gpu, 300, 53, 'f32', 30);
+    // Same sums as at 37×53 (each row reduced by its own 2 threads): same tolerances.
+    expect(maxRelError(mean, ref.mean, 1)).toBeLessThan(1e-6);
+    expect(maxRelError(rstd, ref.rstd)).toBeLessThan(4e-6);
+    expect(maxRelError(y, ref.y, 1)).toBeLessThan(2e-6);
+    expect(maxRelError(dx, dxRef, 1e-2)).toBeLessThan(2e-5);
+    expect(maxRelError(acc, dxRef.map((v, i) => v + base[i]), 1e-2)).toBeLessThan(2e-5);
+  });
 
   it('handles rows wider than the workgroup (C=4099, several channels per thread)', async () => {
     const gpu = await testGpu();
