@@ -3,6 +3,7 @@ import { adapterName } from '../gpu/device.ts';
 import { gpuSelfTest } from '../gpu/self-test.ts';
 import { compare } from './compare-handlers.ts';
 import { exportAdapter, exportMerged, importAdapter } from './export-handlers.ts';
+import { exportOnnxZip, verifyOnnx } from './onnx-handlers.ts';
 import { bytesOf, clearCache, downloadModel, listCache, loadFromFiles } from './model-handlers.ts';
 import type { CallKind, Calls, Request, Response } from './protocol.ts';
 import { getGpu } from './session.ts';
@@ -25,6 +26,8 @@ const handlers: Handlers = {
   compare: (req, progress) => compare(req.rows, req.useChatTemplate, req.sampling, req.strength, progress),
   'export-adapter': async (req) => exportAdapter(req.info),
   'export-merged': async (_req, progress) => exportMerged(progress),
+  'export-onnx': async (req, progress) => exportOnnxZip(req.dtype, progress),
+  'verify-onnx': (req, progress) => verifyOnnx(req.row, req.useChatTemplate, progress),
   'import-adapter': async (req) => importAdapter(bytesOf(req.files), req.sourceName),
 };
 

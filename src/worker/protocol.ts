@@ -5,6 +5,8 @@ import type { DownloadProgress } from '../io/hub.ts';
 import type { HubCacheEntry } from '../io/hub-cache.ts';
 import type { AdapterConfig } from '../lora/config.ts';
 import type { ModelConfig } from '../model/config.ts';
+import type { ExportDtype } from '../onnx/hf-config.ts';
+import type { LogitComparison } from '../onnx/verify.ts';
 import type { TrainOptions } from '../train/options.ts';
 
 /**
@@ -96,6 +98,26 @@ export interface AdapterInfo {
   source: 'trained' | 'imported';
 }
 
+export type OrtBackend = 'WebGPU' | 'WASM';
+
+/** The export's logits on one ONNX Runtime backend against the engine's, every prompt position. */
+export interface OnnxRun extends LogitComparison {
+  backend: OrtBackend;
+}
+
+/** An ONNX export run in ONNX Runtime against the engine on one prompt. */
+export interface OnnxVerification {
+  /** WebGPU first when it starts; WASM when WebGPU did not start or did not match. */
+  runs: OnnxRun[];
+  /** Why the WebGPU execution provider did not run (null when it did). */
+  webgpuSkipped: string | null;
+  dtype: ExportDtype;
+  /** The input text the prompt was built from, and its length in tokens (T). */
+  prompt: string;
+  promptTokens: number;
+  adapterMerged: boolean;
+}
+
 type Empty = Record<string, never>;
 
 export interface Calls {
@@ -114,6 +136,10 @@ export interface Calls {
   compare: { args: { rows: Row[]; useChatTemplate: boolean; sampling: Sampling; strength: number }; result: CompareRowResult[]; progress: number };
   'export-adapter': { args: { info: ExportInfo }; result: { zip: ArrayBuffer; fileName: string }; progress: never };
   'export-merged': { args: Empty; result: { zip: ArrayBuffer; fileName: string }; progress: string };
+  /** The model (adapter merged, if any) as the folder transformers.js loads, zipped; kept for verify-onnx. */
+  'export-onnx': { args: { dtype: ExportDtype }; result: { zip: ArrayBuffer; fileName: string; files: string[] }; progress: string };
+  /** Runs the last ONNX export in ONNX Runtime and the engine on one prompt (`row`'s, or a fixed one) and compares the logits. */
+  'verify-onnx': { args: { row: Row | null; useChatTemplate: boolean }; result: OnnxVerification; progress: string };
   /** A PEFT adapter (zip, or its two files) for the loaded model, to compare or to continue training. */
   'import-adapter': { args: { files: Record<string, ArrayBuffer>; sourceName: string }; result: AdapterInfo; progress: never };
 }
