@@ -1,8 +1,11 @@
 import type { StateCreator } from 'zustand';
+import type { Row } from '../../data/dataset.ts';
 import type { EngineError } from '../../worker/client.ts';
-import type { AdapterInfo, ExportInfo } from '../../worker/protocol.ts';
+import type { ExportDtype } from '../../onnx/hf-config.ts';
+import type { AdapterInfo, ExportInfo, OnnxVerification } from '../../worker/protocol.ts';
 import { liveRun } from '../train/live.ts';
 import type { Store } from '../store.ts';
+import { currentSplit } from './dataSlice.ts';
 import { getEngine } from './engine.ts';
 
 export interface ExportSlice {
@@ -15,6 +18,22 @@ export interface ExportSlice {
   exportAdapter: () => Promise<void>;
   exportMerged: () => Promise<void>;
   importAdapter: (files: { path: string; bytes: ArrayBuffer }[], sourceName: string) => Promise<void>;
+  /** Weight storage of the ONNX export. */
+  onnxDtype: ExportDtype;
+  /** The check of the last ONNX export in ONNX Runtime, or why it could not run. */
+  onnxVerification: OnnxVerification | null;
+  onnxProblem: string | null;
+  setOnnxDtype: (dtype: ExportDtype) => void;
+  /** Exports the model (adapter merged) for transformers.js, downloads the zip, then checks it in ONNX Runtime. */
+  exportOnnx: () => Promise<void>;
+}
+
+/** The check prompt's row: the first held-out row, else the first row, else none (a fixed prompt). */
+export function onnxCheckRow(s: Store): Row | null {
+  const split = currentSplit(s);
+  if (!s.dataset || !split) return null;
+  const i = split.val[0] ?? split.train[0];
+  return i === undefined ? null : s.dataset.parsed.rows[i];
 }
 
 /** Offers bytes as a file download through a Blob link (nothing is uploaded anywhere). */
@@ -82,7 +101,25 @@ export const createExportSlice: StateCreator<Store, [], [], ExportSlice> = (set,
         const record: Record<string, ArrayBuffer> = {};
         for (const f of files) record[f.path] = f.bytes;
         const info = await getEngine().call('import-adapter', { files: record, sourceName }, undefined, files.map((f) => f.bytes));
-        set({ adapterInfo: info, compareRows: null, freeAnswer: null });
+        set({ adapterInfo: info, compareRows: null, freeAnswer: null, onnxVerification: null, onnxProblem: null });
+      }),
+    onnxDtype: 'f32',
+    onnxVerification: null,
+    onnxProblem: null,
+    setOnnxDtype: (onnxDtype) => set({ onnxDtype }),
+    exportOnnx: () =>
+      busy('Exporting to ONNX…', async () => {
+        set({ onnxVerification: null, onnxProblem: null });
+        const progress = (what: string) => set({ exportBusy: what });
+        const { zip, fileName } = await getEngine().call('export-onnx', { dtype: get().onnxDtype }, progress);
+        downloadBlob(zip, fileName);
+        set({ lastDownload: { fileName, bytes: zip.byteLength }, exportBusy: 'Checking the export in ONNX Runtime…' });
+        try {
+          const onnxVerification = await getEngine().call('verify-onnx', { row: onnxCheckRow(get()), useChatTemplate: get().useChatTemplate }, progress);
+          set({ onnxVerification });
+        } catch (e) {
+          set({ onnxProblem: `The export was saved but could not be checked in ONNX Runtime: ${(e as EngineError).message}` });
+        }
       }),
   };
 };
