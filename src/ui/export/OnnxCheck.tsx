@@ -33,7 +33,7 @@ export function OnnxCheck({ v }: { v: OnnxVerification }) {
           <p>
             {numbers(r, v.dtype)}; worst at prompt position {r.worstPosition + 1} of {r.positions}.{' '}
             {passed
-              ? `The ${passed.backend} backend matches, so the file is right: this GPU computes sin, cos and exp less precisely than the studio does (WebGPU promises only about three digits for sin and cos). transformers.js on this device's ${r.backend} backend may answer slightly differently.`
+              ? `The ${passed.backend} backend matches, so the file is right: this device's WebGPU math is less precise than the studio's (the graph computes RoPE with sin and cos, which WebGPU promises only to about three digits). transformers.js on this device's ${r.backend} backend may answer slightly differently.`
               : v.dtype === 'f16'
                 ? 'Rounding the weights to f16 moves this model too far: transformers.js would not answer as the studio does. Export in f32 instead.'
                 : 'Do not deploy this file: transformers.js would not answer as the studio does. Report the model name and these numbers.'}
