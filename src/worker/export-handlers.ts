@@ -13,9 +13,11 @@ import { requireAdapter, requireModel, session } from './session.ts';
 /** Files of a Hugging Face model folder copied unchanged next to merged weights. */
 const COPIED = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja'];
 
-const slug = (name: string) => name.split('/').pop()!.replace(/\.gguf$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-');
+/** A file-name-safe form of a model name (`owner/name` or `x.gguf` → `name`). */
+export const slug = (name: string) => name.split('/').pop()!.replace(/\.gguf$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-');
 
-const buffer = (bytes: Uint8Array): ArrayBuffer => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
+/** The bytes as an ArrayBuffer of their own, ready to transfer. */
+export const buffer = (bytes: Uint8Array): ArrayBuffer => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
 
 /** The PEFT adapter folder plus its model card, as one zip. */
 export function exportAdapter(info: ExportInfo): { zip: ArrayBuffer; fileName: string } {

@@ -19,16 +19,13 @@ import { compareLogits, FALLBACK_PROMPT, promptFeeds, VERIFY_TOLERANCE, type Fee
 import { dropInference } from './compare-handlers.ts';
 import type { OnnxRun, OnnxVerification, OrtBackend } from './protocol.ts';
 import { getGpu, requireModel, session, type HeldAdapter } from './session.ts';
+import { buffer, slug } from './export-handlers.ts';
 
 /** Prompt tokens checked at most (BOS and the end of a longer prompt are kept). */
 const MAX_CHECK_TOKENS = 128;
 
 /** The decoder of the last export, kept until it is checked (or another export replaces it). */
 let held: { onnx: Uint8Array | null; dtype: ExportDtype; model: LoadedModel; adapter: HeldAdapter | null } | null = null;
-
-const slug = (name: string) => name.split('/').pop()!.replace(/\.gguf$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-');
-
-const ownBuffer = (bytes: Uint8Array): ArrayBuffer => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
 
 /** The export folder of the held model (adapter merged when there is one), as one zip. */
 export function exportOnnxZip(dtype: ExportDtype, progress: (what: string) => void): { zip: ArrayBuffer; fileName: string; files: string[] } {
@@ -45,7 +42,7 @@ export function exportOnnxZip(dtype: ExportDtype, progress: (what: string) => vo
   progress('Packing the zip…');
   const zip = zipFiles(folder);
   const suffix = dtype === 'f16' ? '-onnx-fp16' : '-onnx';
-  return { zip: ownBuffer(zip), fileName: `${slug(session.modelName)}${suffix}.zip`, files: Object.keys(folder) };
+  return { zip: buffer(zip), fileName: `${slug(session.modelName)}${suffix}.zip`, files: Object.keys(folder) };
 }
 
 /** Token ids of the check prompt: the row's prompt as training renders it, or the fallback prompt. */

@@ -15,7 +15,7 @@ export const STEPS: StepInfo[] = [
   { n: 3, id: 'step-adapter', title: 'Adapter', summary: 'Choose how big the add-on to the model (the LoRA adapter) is and which of its parts it changes.' },
   { n: 4, id: 'step-train', title: 'Train', summary: 'Train the adapter on your GPU and watch the loss (how wrong the model still is) go down; pause or stop any time.' },
   { n: 5, id: 'step-compare', title: 'Compare', summary: 'See the base model and the tuned one side by side on rows it has not trained on, and on your own prompts.' },
-  { n: 6, id: 'step-export', title: 'Export', summary: 'Save the adapter in the standard PEFT format (for Hugging Face, vLLM, llama.cpp) or a merged model.' },
+  { n: 6, id: 'step-export', title: 'Export', summary: 'Save the adapter in the standard PEFT format (for Hugging Face, vLLM, llama.cpp) a merged model, or an ONNX folder for transformers.js and ONNX Runtime.' },
 ];
 
 /** A step of the page: numbered heading, one-line summary, then the step's controls. */
