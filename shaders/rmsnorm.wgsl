@@ -19,6 +19,7 @@ var<workgroup> partial: array<f32, WG>;
 // The sum of v over the TPR threads of this thread's row, returned to each of them. Called in
 // uniform control flow by every thread of the workgroup (threads past the last row pass 0).
 fn row_sum(li: u32, v: f32) -> f32 {
+  if (TPR == 1u) { return v; } // a thread per row: nothing to share, no barrier to pay
   partial[li] = v;
   workgroupBarrier();
   let lane = li % TPR;

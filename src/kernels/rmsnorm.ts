@@ -20,10 +20,10 @@ export function rmsnormForward(rec: Recorder, x: Tensor, g: Tensor, y: Tensor, r
   if (!(Number.isFinite(eps) && eps >= 0)) throw new Error(`rmsnorm: eps is ${eps} but a finite number ≥ 0 is needed (rms_norm_eps).`);
   rec.dispatch({
     label: `rmsnorm ${y.label}`,
-    pipeline: { shaders: SHADERS, entry: 'rmsnorm_forward', constants: { WDTYPE: wdtype, TPR: threadsPerRow(c) } },
+    pipeline: { shaders: SHADERS, entry: 'rmsnorm_forward', constants: { WDTYPE: wdtype, TPR: rmsnormThreads(c) } },
     uniforms: uniforms(n, c, { f: eps }),
     bindings: [x, g, y, rstd],
-    workgroups: [rowGroups(n, c)],
+    workgroups: [rowGroups(n, c, rmsnormThreads(c))],
   });
 }
 
@@ -37,10 +37,10 @@ export function rmsnormBackward(rec: Recorder, dy: Tensor, x: Tensor, g: Tensor,
   expectShape('rmsnorm backward', 'dx', dx, x.shape, ['f32']);
   rec.dispatch({
     label: `rmsnorm backward ${dx.label}`,
-    pipeline: { shaders: SHADERS, entry: 'rmsnorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0, TPR: threadsPerRow(c) } },
+    pipeline: { shaders: SHADERS, entry: 'rmsnorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0, TPR: rmsnormThreads(c) } },
     uniforms: uniforms(n, c),
     bindings: [dy, x, g, rstd, dx],
-    workgroups: [rowGroups(n, c)],
+    workgroups: [rowGroups(n, c, rmsnormThreads(c))],
   });
 }
 
@@ -55,9 +55,14 @@ export function threadsPerRow(c: number): number {
   return t;
 }
 
-/** Workgroups of 256 threads needed for n rows at threadsPerRow(c) threads each. */
-export function rowGroups(n: number, c: number): number {
-  return Math.ceil(n / (256 / threadsPerRow(c)));
+/** Workgroups of 256 threads needed for n rows at `tpr` threads each. */
+export function rowGroups(n: number, c: number, tpr = threadsPerRow(c)): number {
+  return Math.ceil(n / (256 / tpr));
+}
+
+/** RMSNorm's single sum stays accurate summed by one thread up to C = 256: no barrier at all there. */
+function rmsnormThreads(c: number): number {
+  return c <= 256 ? 1 : threadsPerRow(c);
 }
 
 function checkRows(op: string, x: Tensor, g: Tensor, rstd: Tensor): { n: number; c: number; wdtype: number } {
