@@ -1,7 +1,7 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { DIST, OUTPUT_DIR } from './paths.ts';
 
 export { OUTPUT_DIR };
@@ -58,4 +58,35 @@ export function launchChromium(): Promise<Browser> {
       '--disable-quic',
     ],
   });
+}
+
+export const SHOTS = join(OUTPUT_DIR, 'screenshots');
+
+export interface StudioPage {
+  page: Page;
+  url: string;
+  /** Uncaught errors of the page, collected as they happen. */
+  errors: string[];
+  close: () => Promise<void>;
+}
+
+/** The built studio served locally, open in a fresh headless Chromium page (1200×900). */
+export async function openStudio(): Promise<StudioPage> {
+  await buildStudio();
+  const { server, url } = await serveStudio();
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  mkdirSync(SHOTS, { recursive: true });
+  return {
+    page,
+    url,
+    errors,
+    close: async () => {
+      await browser.close();
+      server.close();
+    },
+  };
 }

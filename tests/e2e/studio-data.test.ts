@@ -1,11 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildStudio, launchChromium, OUTPUT_DIR, serveStudio } from './harness.ts';
-
-const SHOTS = join(OUTPUT_DIR, 'screenshots');
+import { openStudio, SHOTS, type StudioPage } from './harness.ts';
 
 // 9 data rows (4 labels, each on ≥ 2 rows): one exact duplicate (line 5 repeats line 2), one empty row (line 7).
 const TICKETS = [
@@ -29,26 +25,16 @@ const upload = (page: Page, name: string, text: string) =>
   page.locator('#data-file').setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
 
 describe('studio data and adapter steps in Chromium', () => {
-  let browser: Browser;
-  let server: Server;
+  let studio: StudioPage;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[];
 
   beforeAll(async () => {
-    await buildStudio();
-    let url: string;
-    ({ server, url } = await serveStudio());
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(url);
-    mkdirSync(SHOTS, { recursive: true });
+    studio = await openStudio();
+    ({ page, errors } = studio);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.close();
-  });
+  afterAll(() => studio?.close());
 
   it('shows the six steps in order', async () => {
     const headings = await page.locator('main h2').allTextContents();

@@ -1,36 +1,24 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildStudio, launchChromium, OUTPUT_DIR, serveStudio } from './harness.ts';
+import { openStudio, SHOTS, type StudioPage } from './harness.ts';
 
-const SHOTS = join(OUTPUT_DIR, 'screenshots');
 const STORIES = fileURLToPath(new URL('../../../shared/data/models/stories260K.gguf', import.meta.url));
 const LEGACY = fileURLToPath(new URL('../../../shared/data/models/stories260K-gguf-v1-legacy.gguf', import.meta.url));
 
 describe('studio model step in Chromium', () => {
-  let browser: Browser;
-  let server: Server;
+  let studio: StudioPage;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[];
 
   beforeAll(async () => {
-    await buildStudio();
-    let url: string;
-    ({ server, url } = await serveStudio());
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(url);
-    mkdirSync(SHOTS, { recursive: true });
+    studio = await openStudio();
+    ({ page, errors } = studio);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.close();
-  });
+  afterAll(() => studio?.close());
 
   it('lists the three curated models with download size and a memory verdict', async () => {
     const rows = page.getByTestId('curated-model');

@@ -1,12 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildStudio, launchChromium, OUTPUT_DIR, serveStudio } from './harness.ts';
+import { openStudio, SHOTS, type StudioPage } from './harness.ts';
 
-const SHOTS = join(OUTPUT_DIR, 'screenshots');
 const STORIES = fileURLToPath(new URL('../../../shared/data/models/stories260K.gguf', import.meta.url));
 const CSV = ['text,label', ...Array.from({ length: 40 }, (_, i) => `Lily found a ${i % 2 ? 'red' : 'blue'} ball ${i},${i % 2 ? 'red' : 'blue'}`)].join('\n');
 
@@ -18,26 +15,16 @@ async function loadModel(page: Page) {
 }
 
 describe('studio: a reload during training resumes from the saved checkpoint', () => {
-  let browser: Browser;
-  let server: Server;
+  let studio: StudioPage;
   let page: Page;
-  const errors: string[] = [];
+  let errors: string[];
 
   beforeAll(async () => {
-    await buildStudio();
-    let url: string;
-    ({ server, url } = await serveStudio());
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(url);
-    mkdirSync(SHOTS, { recursive: true });
+    studio = await openStudio();
+    ({ page, errors } = studio);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.close();
-  });
+  afterAll(() => studio?.close());
 
   it('offers "Resume the run from step N" after a reload and continues from N', async () => {
     await loadModel(page);
