@@ -18,7 +18,9 @@ import { mergedCheckpoint, type MergeAdapter } from '../lora/merge.ts';
 import type { LoadedModel } from '../model/load-source.ts';
 import { exportConfigJson } from '../onnx/hf-config.ts';
 import { spmTokenizerFiles } from '../onnx/tokenizer-json.ts';
-import { COPIED_FILES } from './model-node.ts';
+
+/** Files of a Hugging Face model folder that a merged folder keeps as they are. */
+export const COPIED_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'chat_template.jinja'];
 
 const SAFE: Record<string, SafeDtype> = { f32: 'F32', f16: 'F16', bf16: 'BF16' };
 const TORCH: Record<SafeDtype, string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };

@@ -12,9 +12,6 @@ import { parseShardIndex } from '../io/safetensors-index.ts';
 import { loadModelFiles, type LoadedModel } from '../model/load-source.ts';
 import { loadModelFromPath } from '../model/load-node.ts';
 
-/** Files of an HF model folder that travel with a merged model. */
-export const COPIED_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'chat_template.jinja'];
-
 export interface ModelArg {
   model: LoadedModel;
   /** base_model_name_or_path: `owner/name` for hf:, else the path as given. */

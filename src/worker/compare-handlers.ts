@@ -6,7 +6,7 @@ import { generate } from '../model/generate.ts';
 import type { LoadedModel } from '../model/load-source.ts';
 import { Network } from '../model/network.ts';
 import type { CompareRowResult, Sampling } from './protocol.ts';
-import { getGpu, requireAdapter, requireModel, session, type HeldAdapter } from './session.ts';
+import { getGpu, requireAdapter, requireModel, type HeldAdapter } from './session.ts';
 
 /** The inference network with the held adapter, kept between compare calls (the slider re-asks often). */
 let inference: { net: Network; adapter: HeldAdapter; maxSeq: number } | null = null;

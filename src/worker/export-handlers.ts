@@ -1,7 +1,5 @@
-import { parseSafetensors, tensorBytes, writeSafetensors, type SafeTensorInput } from '../io/safetensors.ts';
 import { adapterZip } from '../lora/card.ts';
 import { loraScale } from '../lora/config.ts';
-import { mergedCheckpoint } from '../lora/merge.ts';
 import { trainableParams } from '../lora/modules.ts';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, exportPeftAdapter } from '../lora/peft.ts';
 import { importPeftAdapter } from '../lora/peft-import.ts';
@@ -9,9 +7,7 @@ import { unzipFiles, zipFiles } from '../io/zip.ts';
 import type { AdapterInfo, ExportInfo } from './protocol.ts';
 import { dropInference } from './compare-handlers.ts';
 import { requireAdapter, requireModel, session } from './session.ts';
-
-/** Files of a Hugging Face model folder copied unchanged next to merged weights. */
-const COPIED = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja'];
+import { mergedModelFiles } from '../train/merge-files.ts';
 
 /** A file-name-safe form of a model name (`owner/name` or `x.gguf` → `name`). */
 export const slug = (name: string) => name.split('/').pop()!.replace(/\.gguf$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-');
@@ -36,32 +32,17 @@ export function exportAdapter(info: ExportInfo): { zip: ArrayBuffer; fileName: s
 }
 
 /**
- * The base model with the adapter merged into its weights (same names, shapes and dtypes), with
- * its config and tokenizer files, as one zip. Needs a model loaded from Hugging Face files.
+ * The base model with the adapter merged into its weights, as one zip: a Hugging Face model keeps
+ * its tensor names, dtypes, config and tokenizer files; a GGUF model becomes a Hugging Face folder
+ * (safetensors in HF names, config.json and tokenizer.json from the GGUF) — src/train/merge-files.ts.
  */
 export function exportMerged(progress: (what: string) => void): { zip: ArrayBuffer; fileName: string } {
   const model = requireModel('export a merged model');
   const a = requireAdapter('merge it');
-  const files = session.files;
-  if (model.format !== 'safetensors' || !files) {
-    throw Object.assign(new Error(`${model.source} is a GGUF file; a merged model is written from a Hugging Face model (config.json + safetensors). Export the adapter instead, or load the model from the Hub list or its folder.`), { kind: 'unsupported' });
-  }
-  progress('reading the weights');
-  const tensors: SafeTensorInput[] = [];
-  for (const [name, bytes] of Object.entries(files)) {
-    if (!name.endsWith('.safetensors')) continue;
-    const file = parseSafetensors(bytes, name);
-    for (const t of file.tensors) {
-      if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new Error(`${name}: tensor '${t.name}' is ${t.dtype}; only F32, F16 and BF16 checkpoints can be merged`);
-      const raw = tensorBytes(file, bytes, t.name).slice();
-      tensors.push({ name: t.name, dtype: t.dtype, shape: t.shape, data: t.dtype === 'F32' ? new Float32Array(raw.buffer) : new Uint16Array(raw.buffer) });
-    }
-  }
+  if (!session.files) throw new Error(`${model.source}: the model's files are no longer in memory; load the model again, then export.`);
   progress('merging the adapter');
-  const merged = mergedCheckpoint(tensors, { layout: a.layout, params: a.params, scale: loraScale(a.cfg) });
+  const out = mergedModelFiles(model, session.files, { layout: a.layout, params: a.params, scale: loraScale(a.cfg) });
   progress('writing the zip');
-  const out: Record<string, Uint8Array> = { 'model.safetensors': writeSafetensors(merged, { format: 'pt' }) };
-  for (const name of COPIED) if (files[name]) out[name] = files[name];
   return { zip: buffer(zipFiles(out)), fileName: `${slug(session.modelName)}-merged.zip` };
 }
 

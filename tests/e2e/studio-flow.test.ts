@@ -106,6 +106,11 @@ describe('studio flow in Chromium: model → data → adapter → train → comp
     // PEFT starts B at 0; after training some B entry has moved
     const bMoved = layout.entries.some((e) => adapter.params.subarray(e.b.offset, e.b.offset + e.b.shape[0] * e.b.shape[1]).some((v) => v !== 0));
     expect(bMoved).toBe(true);
+    const [mergedDownload] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the merged model (.zip)' }).click()]);
+    const merged = unzipFiles(new Uint8Array(readFileSync((await mergedDownload.path())!)));
+    expect(Object.keys(merged).sort()).toEqual(['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+    // the merged GGUF model is a Hugging Face folder that loads back with the same shape
+    expect(loadModelFiles(merged, 'merged').config).toMatchObject({ arch: 'llama', layers: 5, hidden: 64, vocabSize: 512 });
     await page.locator('#adapter-import').setInputFiles({ name: 'back.zip', mimeType: 'application/zip', buffer: readFileSync((await download.path())!) });
     await page.getByText(/imported\.$/).waitFor({ timeout: 30_000 });
     await page.locator('#step-export').screenshot({ path: join(SHOTS, 'flow-export.png') });

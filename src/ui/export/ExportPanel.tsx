@@ -10,7 +10,6 @@ export function ExportPanel() {
   const problem = useStore((s) => s.exportProblem);
   const last = useStore((s) => s.lastDownload);
   const modelReady = useStore((s) => s.modelSummary !== null);
-  const format = useStore((s) => s.modelSummary?.format);
   const { exportAdapter, exportMerged, importAdapter } = useStore.getState();
   const onImport = (e: ChangeEvent<HTMLInputElement>) => {
     const input = e.target;
@@ -34,13 +33,13 @@ export function ExportPanel() {
         <button type="button" disabled={!info || busy !== null} onClick={() => void exportAdapter()}>
           Download the adapter (PEFT .zip)
         </button>
-        <button type="button" className="secondary" disabled={!info || busy !== null || format !== 'safetensors'} onClick={() => void exportMerged()}>
+        <button type="button" className="secondary" disabled={!info || busy !== null} onClick={() => void exportMerged()}>
           Download the merged model (.zip)
         </button>
       </div>
       <p className="hint">
         The adapter zip holds <code>adapter_config.json</code>, <code>adapter_model.safetensors</code> and a <code>README.md</code> model card; Hugging Face PEFT, vLLM and llama.cpp&apos;s converter
-        load it unchanged. The merged model (weights with the adapter folded in, config and tokenizer files) needs a model loaded from Hugging Face files.
+        load it unchanged. The merged model is a Hugging Face folder (weights with the adapter folded in, config and tokenizer files); a GGUF model becomes one too.
       </p>
       {busy ? <p aria-live="polite">{busy}</p> : null}
       {last ? (
