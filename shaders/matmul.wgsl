@@ -1,38 +1,12 @@
 // Tiled matrix multiply, f32 compute: C[M, N] (+)= alpha · A[M, K] · B[K, N] (+ bias[N]),
-// batched over workgroup z. Concatenated after common.wgsl, weights.wgsl and matmul_dropout.wgsl.
-//
-// Storage orders (override constants, so each form is its own pipeline):
-//   A_T = 0: A stored [M, K] (x, dY)          A_T = 1: A stored [K, M] (dYᵀ in dW = dYᵀ·x)
-//   B_T = 0: B stored [K, N] (W in dY·W, x)   B_T = 1: B stored [N, K] (HF weight [out, in] in x·Wᵀ)
-// B is bound as array<u32> and read through weight_value (WDTYPE: f32, f16 or bf16 weights).
+// batched over workgroup z. Concatenated after common.wgsl, weights.wgsl, matmul_dropout.wgsl
+// and matmul_common.wgsl (storage orders, uniforms, bindings).
 //
 // Each workgroup computes a 64×64 tile of C; its 16×16 = 256 threads each hold a 4×4 micro-tile
 // in registers (rows 4·ty.., cols 4·tx..). K is walked 16 at a time: the threads load a 64×16
 // tile of A and of B into workgroup memory with coalesced reads (k-major, rows padded to 68
 // floats so the transposing stores spread over banks), then each reads one vec4 of each per k.
 // Out-of-range elements load as 0 and are not stored, so any M, N, K works.
-
-override A_T: u32 = 0u;
-override B_T: u32 = 0u;
-override ACCUMULATE: bool = false;
-override HAS_BIAS: bool = false;
-// Where inverted dropout applies: 0 nowhere, 1 to A's elements, 2 to B's, 3 to the result.
-// The mask index is the element's flat index in its own tensor.
-override DROP_AT: u32 = 0u;
-
-struct Params {
-  m: u32, n: u32, k: u32, tiles_n: u32,
-  tiles: u32, lda: u32, ldb: u32, ldc: u32,
-  a_batch: u32, b_batch: u32, c_batch: u32, alpha: f32,
-  drop_threshold: u32, drop_seed: u32, drop_scale: f32, k_chunk: u32,
-  splits: u32, _p0: u32, _p1: u32, _p2: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<u32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
 const TM = 64u;
 const TN = 64u;
@@ -41,11 +15,6 @@ const ROW4 = 17u; // vec4s per padded workgroup-memory row (68 floats)
 
 var<workgroup> As: array<vec4<f32>, 272>; // [TK][ROW4]: As[k][i] = A[row0 + i, k0 + k]
 var<workgroup> Bs: array<vec4<f32>, 272>; // [TK][ROW4]: Bs[k][j] = B[k0 + k, col0 + j]
-
-fn drop_factor(index: u32) -> f32 {
-  if (dropout_keep(p.drop_seed, index, p.drop_threshold)) { return p.drop_scale; }
-  return 0.0;
-}
 
 fn load_a(base: u32, i: u32, kk: u32, k_end: u32) -> f32 {
   if (i >= p.m || kk >= k_end) { return 0.0; }

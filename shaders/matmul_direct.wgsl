@@ -2,7 +2,7 @@
 // or R-wide LoRA factors): C[M, N] (+)= alpha · A[M, K] · B[K, N] (+ bias[N]), batched over z.
 // Same bindings, uniforms, storage orders (A_T, B_T), dropout placement and split-K slabs as
 // matmul.wgsl, so the dispatch code picks either by shape. Concatenated after common.wgsl,
-// weights.wgsl and matmul_dropout.wgsl.
+// weights.wgsl, matmul_dropout.wgsl and matmul_common.wgsl.
 //
 // Each of the 64 threads owns a 4×4 micro-tile of C and reads its operands straight from storage:
 // there is no barrier, so a workgroup costs only its FMAs (tiles sharing operands hit the caches),
@@ -10,32 +10,7 @@
 // TX threads span the columns and 64 / TX the rows, so narrow outputs (N = R = 8) keep their
 // threads busy. Rows and columns past the edge read a clamped (valid) address and are not stored.
 
-override A_T: u32 = 0u;
-override B_T: u32 = 0u;
-override ACCUMULATE: bool = false;
-override HAS_BIAS: bool = false;
-// 0 no dropout, 1 on A's elements, 2 on B's, 3 on the result (flat index in its own tensor).
-override DROP_AT: u32 = 0u;
 override TX: u32 = 16u;
-
-struct Params {
-  m: u32, n: u32, k: u32, tiles_n: u32,
-  tiles: u32, lda: u32, ldb: u32, ldc: u32,
-  a_batch: u32, b_batch: u32, c_batch: u32, alpha: f32,
-  drop_threshold: u32, drop_seed: u32, drop_scale: f32, k_chunk: u32,
-  splits: u32, _p0: u32, _p1: u32, _p2: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
-
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<u32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
-
-fn drop_factor(index: u32) -> f32 {
-  if (dropout_keep(p.drop_seed, index, p.drop_threshold)) { return p.drop_scale; }
-  return 0.0;
-}
 
 fn a_at(idx: u32) -> f32 {
   if (DROP_AT == 1u) { return a[idx] * drop_factor(idx); }

@@ -18,8 +18,8 @@ const SPLIT_TARGET_WORKGROUPS = 256;
 const MIN_SPLIT_K = 64;
 /** Most parts a contraction is split into. */
 export const MAX_SPLIT = 16;
-const SHADERS = ['common', 'weights', 'matmul_dropout', 'matmul'] as const;
-const DIRECT_SHADERS = ['common', 'weights', 'matmul_dropout', 'matmul_direct'] as const;
+const SHADERS = ['common', 'weights', 'matmul_dropout', 'matmul_common', 'matmul'] as const;
+const DIRECT_SHADERS = ['common', 'weights', 'matmul_dropout', 'matmul_common', 'matmul_direct'] as const;
 
 /** Inverted dropout with probability p; the mask is a hash of (seed, element index), never stored. */
 export interface Dropout {
