@@ -11,7 +11,7 @@ export interface DownloadProgress {
   /** The path inside the repository. */
   file: string;
   loaded: number;
-  /** From Content-Length; 0 while unknown. In 'done' events it equals `loaded`. */
+  /** From Content-Length; 0 while unknown or when the body is content-encoded. In 'done' events it equals `loaded`. */
   total: number;
 }
 
@@ -76,7 +76,11 @@ function networkError(repo: HubRepo, path: string, url: string, cause: unknown):
 }
 
 async function readBody(res: Response, path: string, onProgress: DownloadOptions['onProgress']): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length') ?? '');
+  // With a Content-Encoding (gzip, br) the body arrives decoded and Content-Length is the encoded
+  // size, so the total is unknown (0), as huggingface_hub reports it.
+  const encoding = res.headers.get('content-encoding');
+  const encoded = encoding !== null && encoding !== 'identity';
+  const declared = encoded ? 0 : Number(res.headers.get('content-length') ?? '');
   const total = Number.isSafeInteger(declared) && declared > 0 ? declared : 0;
   const chunks: Uint8Array[] = [];
   let loaded = 0;
@@ -94,8 +98,7 @@ async function readBody(res: Response, path: string, onProgress: DownloadOptions
     chunks.push(all);
     loaded = all.length;
   }
-  const encoded = res.headers.get('content-encoding');
-  if (total > 0 && loaded < total && (encoded === null || encoded === 'identity')) {
+  if (total > 0 && loaded < total) {
     throw new Error(`connection closed after ${loaded} of ${total} bytes`);
   }
   const out = new Uint8Array(loaded);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { downloadFile, HubError, type DownloadProgress } from '../../src/io/hub.ts';
 import { parseHubId, resolveUrl } from '../../src/io/hub-id.ts';
 import { NodeHubCache } from '../../src/io/cache-node.ts';
@@ -24,6 +25,7 @@ async function serve(handler: Handler): Promise<{ server: Server; base: string; 
 
 const CONFIG = JSON.stringify({ model_type: 'llama', hidden_size: 64 });
 const BIG = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 31) % 251);
+const BIG_GZ = gzipSync(BIG);
 
 let hub: Awaited<ReturnType<typeof serve>>;
 let cdn: Awaited<ReturnType<typeof serve>>;
@@ -42,6 +44,11 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-length': Buffer.byteLength(CONFIG) }).end(CONFIG);
     } else if (url === '/owner/name/resolve/main/model.safetensors') {
       res.writeHead(302, { location: `${cdn.base}/cdn/model.safetensors?signed=1` }).end();
+    } else if (url === '/gz/model/resolve/main/model.safetensors') {
+      // Content-Length is the gzip size, as a server compressing on the fly answers.
+      res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': BIG_GZ.length });
+      for (let at = 0; at < BIG_GZ.length; at += 256) res.write(BIG_GZ.subarray(at, at + 256));
+      res.end();
     } else if (url.startsWith('/gated/model/')) {
       res.writeHead(req.headers.authorization ? 403 : 401).end('{"error":"Access restricted"}');
     } else if (url === '/flaky/model/resolve/main/config.json') {
@@ -112,6 +119,19 @@ describe('downloadFile against a local Hub', () => {
     expect(events[events.length - 1]).toEqual({ status: 'done', file: 'model.safetensors', loaded: BIG.length, total: BIG.length });
     // The token goes to the Hub only, never to the other origin the Hub redirected to.
     expect(cdn.seen.slice(cdnBefore)).toEqual([{ url: '/cdn/model.safetensors?signed=1', auth: undefined }]);
+  });
+
+  it('reports an unknown total (0) for a gzip body, whose Content-Length is the compressed size', async () => {
+    expect(BIG_GZ.length).toBeLessThan(BIG.length / 10);
+    const events: DownloadProgress[] = [];
+    const bytes = await downloadFile('hf:gz/model', 'model.safetensors', { ...fast(), onProgress: (e) => events.push(e) });
+    // fetch decodes the gzip: the bytes are the original file, byte for byte
+    expect(bytes).toEqual(BIG);
+    const progress = events.filter((e) => e.status === 'progress');
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.map((e) => e.total)).toEqual(progress.map(() => 0));
+    expect(progress[progress.length - 1].loaded).toBe(BIG.length);
+    expect(events[events.length - 1]).toEqual({ status: 'done', file: 'model.safetensors', loaded: BIG.length, total: BIG.length });
   });
 
   it('reports 404 once, without retrying', async () => {
