@@ -18,7 +18,7 @@ const handlers: Handlers = {
   },
   'self-test': async () => gpuSelfTest(await getGpu()),
   'load-files': async (req) => loadFromFiles(bytesOf(req.files), req.sourceName),
-  'download-model': (req, progress) => downloadModel(req.repo, req.files, progress),
+  'download-model': (req, progress) => downloadModel(req.repo, req.files, progress, req.token),
   'cache-list': () => listCache(),
   'cache-clear': () => clearCache(),
   train: (req, progress) => train(req.run, progress),

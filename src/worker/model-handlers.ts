@@ -49,13 +49,14 @@ function hubCache(): BrowserHubCache | undefined {
   }
 }
 
-/** Downloads a Hub model's files (cache first) one after another, then loads them. */
-export async function downloadModel(repo: string, paths: string[], progress: (p: DownloadProgress) => void): Promise<ModelSummary> {
+/** Downloads a Hub model's files (cache first) one after another, then loads them. `token`: a Hugging Face access token, sent to the Hub only. */
+export async function downloadModel(repo: string, paths: string[], progress: (p: DownloadProgress) => void, token?: string): Promise<ModelSummary> {
   const cache = hubCache();
   const files: Record<string, Uint8Array> = {};
   for (const path of paths) {
     files[path] = await downloadFile(repo, path, {
       cache,
+      token: token || undefined,
       onProgress: progress,
       onWarning: (message) => progress({ status: 'progress', file: `${path} (${message})`, loaded: 0, total: 0 }),
     });

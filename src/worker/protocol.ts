@@ -125,8 +125,8 @@ export interface Calls {
   'self-test': { args: Empty; result: SelfTestResult; progress: never };
   /** Model files from disk: one `.gguf`, or the files of a Hugging Face folder by relative name. */
   'load-files': { args: { files: Record<string, ArrayBuffer>; sourceName: string }; result: ModelSummary; progress: never };
-  /** Downloads (or reads from the browser cache) a curated Hub model, then loads it. */
-  'download-model': { args: { repo: string; files: string[] }; result: ModelSummary; progress: DownloadProgress };
+  /** Downloads (or reads from the browser cache) a curated Hub model, then loads it; `token` (gated models) goes only to the Hub. */
+  'download-model': { args: { repo: string; files: string[]; token?: string }; result: ModelSummary; progress: DownloadProgress };
   'cache-list': { args: Empty; result: HubCacheEntry[]; progress: never };
   'cache-clear': { args: Empty; result: null; progress: never };
   /** A training run; events stream as progress until it ends. */

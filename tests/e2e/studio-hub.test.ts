@@ -14,6 +14,7 @@ const SMOL = 'HuggingFaceTB/SmolLM2-135M-Instruct';
 const GATED = 'HuggingFaceTB/SmolLM2-360M-Instruct';
 const OFFLINE = 'Qwen/Qwen2.5-0.5B-Instruct';
 const HUB = 'https://huggingface.co';
+const TOKEN = 'hf_studioTestToken0123456789';
 
 /** A tiny random Llama (3 layers, 0.8 MB of F32 weights) with its byte-level tokenizer, in Hub layout. */
 const FIXTURE = tinyModelFiles('llama', { config: { hidden_size: 64, intermediate_size: 256, num_hidden_layers: 3, head_dim: 16 }, seed: 7 });
@@ -87,6 +88,9 @@ describe('studio model step downloading from the Hugging Face Hub in Chromium', 
   const requests: string[] = [];
   const gatedHits: string[] = [];
   const offlineHits: string[] = [];
+  const tokenHits: string[] = [];
+  /** Every request with the headers and body it carried, to look for the token. */
+  const sent: { url: string; headers: Record<string, string>; body: string }[] = [];
 
   const curated = (repo: string) => page.getByTestId('curated-model').filter({ hasText: repo });
   const loadedName = () => page.getByTestId('model-loaded-name').textContent();
@@ -98,7 +102,10 @@ describe('studio model step downloading from the Hugging Face Hub in Chromium', 
   beforeAll(async () => {
     studio = await openStudio();
     page = studio.page;
-    page.on('request', (r) => requests.push(r.url()));
+    page.on('request', (r) => {
+      requests.push(r.url());
+      sent.push({ url: r.url(), headers: r.headers(), body: r.postData() ?? '' });
+    });
     await page.route(`${HUB}/${SMOL}/resolve/main/**`, serveFixture(SMOL, hits, missing));
     await page.route(`${HUB}/${GATED}/**`, async (route) => {
       gatedHits.push(route.request().url());
@@ -173,10 +180,13 @@ describe('studio model step downloading from the Hugging Face Hub in Chromium', 
     await alert.waitFor({ timeout: 30_000 });
     const text = await alert.textContent();
     expect(text).toContain(`${GATED} could not be loaded`);
-    expect(text).toContain('HTTP 401');
+    // the studio's own words, not the command line's ("pass an access token")
     expect(text).toMatch(/gated or private/);
-    expect(text).toMatch(/accept its licen[cs]e/);
-    expect(text).toMatch(/access token/);
+    expect(text).toContain("accept the licence on the model's Hub page, create a read token in your Hugging Face settings, paste it in the access token field above");
+    expect(text).not.toContain('pass an access token');
+    const advice = page.getByTestId('model-auth-advice');
+    expect(await advice.getByRole('link', { name: "the model's Hub page" }).getAttribute('href')).toBe(`${HUB}/${GATED}`);
+    expect(await advice.getByRole('link', { name: 'your Hugging Face settings' }).getAttribute('href')).toBe(`${HUB}/settings/tokens`);
     expect(text).toContain(`Still using ${SMOL}`);
     // a 4xx is an answer, not a failure: asked once, never retried
     expect(gatedHits).toEqual([`${HUB}/${GATED}/resolve/main/config.json`]);
@@ -203,9 +213,50 @@ describe('studio model step downloading from the Hugging Face Hub in Chromium', 
     await page.locator('#step-model').screenshot({ path: join(SHOTS, 'studio-hub.png') });
   });
 
+  it('loads a gated model with an access token that goes to the Hub only and is stored nowhere', async () => {
+    const missingBefore = missing.length;
+    const fixture = serveFixture(GATED, [], missing);
+    // routes registered later are tried first: this one replaces the plain 401 for the gated model
+    await page.route(`${HUB}/${GATED}/**`, async (route) => {
+      tokenHits.push(route.request().url());
+      if (route.request().headers().authorization !== `Bearer ${TOKEN}`) {
+        await route.fulfill({ status: 401, headers: { ...CORS, 'x-error-code': 'GatedRepo' }, body: 'Access to model is restricted.' });
+        return;
+      }
+      await fixture(route);
+    });
+    const field = page.getByLabel('Hugging Face access token (only for gated models)');
+    expect(await field.getAttribute('type')).toBe('password');
+    expect(await page.locator('#hub-token-hint').textContent()).toContain('Kept only in memory for this tab: never stored, never logged, never put in a URL');
+    await field.fill(TOKEN);
+    await curated(GATED).getByRole('button', { name: 'Download and load' }).click();
+    await page.getByText(`Model: ${GATED}`).waitFor({ timeout: 30_000 });
+    expect(await loadedName()).toBe(GATED);
+    expect(await page.getByTestId('model-arch').textContent()).toContain('3 layers');
+    expect(await page.getByTestId('model-alert').count()).toBe(0);
+    expect(missing.length).toBe(missingBefore);
+    expect(tokenHits.map((u) => u.split('/resolve/main/')[1])).toEqual(['config.json', 'tokenizer_config.json', 'tokenizer.json', 'model.safetensors']);
+
+    // the token travelled in the Authorization header of the Hub requests, and nowhere else
+    const carrying = sent.filter((r) => JSON.stringify(r).includes(TOKEN));
+    expect(carrying.map((r) => r.url)).toEqual(tokenHits);
+    expect(carrying.every((r) => r.url.startsWith(`${HUB}/`) && !r.url.includes(TOKEN) && r.headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    const stored = await page.evaluate(async () => {
+      const dump = (s: Storage) => Array.from({ length: s.length }, (_, i) => `${s.key(i)}=${s.getItem(s.key(i) ?? '')}`).join('\n');
+      const dbs = (await indexedDB.databases()).map((d) => d.name ?? '');
+      const cached: string[] = [];
+      for (const name of await caches.keys()) {
+        cached.push(name, ...(await (await caches.open(name)).keys()).map((r) => r.url));
+      }
+      return { local: dump(localStorage), session: dump(sessionStorage), dbs, cached, url: location.href };
+    });
+    expect(JSON.stringify(stored)).not.toContain(TOKEN);
+    expect(stored.cached.length).toBeGreaterThan(0);
+  });
+
   it('asked no host but the studio itself and the routed Hub URLs, and threw nothing', () => {
     const origin = new URL(studio.url).origin;
-    const routed = [...hits, ...gatedHits, ...offlineHits];
+    const routed = [...hits, ...gatedHits, ...offlineHits, ...tokenHits];
     const stray = requests.filter((u) => !u.startsWith(`${origin}/`) && !routed.includes(u));
     expect(stray).toEqual([]);
     expect(requests.filter((u) => u.startsWith(HUB)).length).toBe(routed.length);

@@ -2,6 +2,7 @@ import { parameterCount } from '../../model/config.ts';
 import { formatBytes } from '../../gpu/pool.ts';
 import { adapterSummary, presetSettings } from '../adapter-settings.ts';
 import { useStore } from '../store.ts';
+import { HubToken } from './HubToken.tsx';
 import { CURATED_MODELS, downloadBytes, type CuratedModel } from './curated.ts';
 
 const millions = (n: number) => `${(n / 1e6).toFixed(0)}M parameters`;
@@ -43,15 +44,18 @@ function CuratedRow({ m, cached }: { m: CuratedModel; cached: boolean }) {
   );
 }
 
-/** The curated Hub models, each with its size and whether it should fit this GPU. */
+/** The curated Hub models, each with its size and whether it should fit this GPU, and the token field for gated ones. */
 export function CuratedModels() {
   const entries = useStore((s) => s.cacheEntries);
   const isCached = (m: CuratedModel) => entries?.some((e) => e.key.startsWith(`${m.id}@`) && e.key.endsWith('/model.safetensors')) ?? false;
   return (
-    <ul className="curated-list" aria-label="Models that train in a browser">
-      {CURATED_MODELS.map((m) => (
-        <CuratedRow key={m.id} m={m} cached={isCached(m)} />
-      ))}
-    </ul>
+    <>
+      <ul className="curated-list" aria-label="Models that train in a browser">
+        {CURATED_MODELS.map((m) => (
+          <CuratedRow key={m.id} m={m} cached={isCached(m)} />
+        ))}
+      </ul>
+      <HubToken />
+    </>
   );
 }

@@ -19,6 +19,31 @@ export function ModelProgressBar() {
   );
 }
 
+const HUB = 'https://huggingface.co';
+
+/** What to do in the studio when the Hub refused access (HTTP 401/403, the HubError kind 'auth'). */
+function AuthAdvice({ repo, tokenSent }: { repo: string; tokenSent: boolean }) {
+  const page = (
+    <a href={`${HUB}/${repo}`} target="_blank" rel="noreferrer noopener">
+      the model's Hub page
+    </a>
+  );
+  const settings = (
+    <a href={`${HUB}/settings/tokens`} target="_blank" rel="noreferrer noopener">
+      your Hugging Face settings
+    </a>
+  );
+  return tokenSent ? (
+    <p data-testid="model-auth-advice">
+      Hugging Face refused the access token for this model. Check that you accepted the licence on {page} with the same account, that the token is a read token from {settings}, and that it was pasted whole in the access token field above; then load again.
+    </p>
+  ) : (
+    <p data-testid="model-auth-advice">
+      Hugging Face needs permission for this model: it is gated or private (the Hub answers the same for a model that does not exist). To use it, accept the licence on {page}, create a read token in {settings}, paste it in the access token field above, and load again.
+    </p>
+  );
+}
+
 /** Why the last model could not be loaded; the model loaded before (if any) is still in use. */
 export function ModelAlert() {
   const problem = useStore((s) => s.modelProblem);
@@ -27,7 +52,7 @@ export function ModelAlert() {
   return (
     <div role="alert" className="alert" data-testid="model-alert">
       <p className="alert-title">{problem.source} could not be loaded</p>
-      <p>{problem.message}</p>
+      {problem.kind === 'auth' ? <AuthAdvice repo={problem.source} tokenSent={problem.tokenSent} /> : <p>{problem.message}</p>}
       {name ? (
         <p className="hint">
           Still using <strong>{name}</strong>.

@@ -22,6 +22,8 @@ export interface ModelProblem {
   source: string;
   message: string;
   kind: string;
+  /** Whether a Hugging Face access token was sent (an 'auth' problem then means it was refused). */
+  tokenSent: boolean;
 }
 
 /**
@@ -42,6 +44,12 @@ export interface ModelSlice {
   /** Why the last load failed; the previously loaded model (if any) stays. */
   modelProblem: ModelProblem | null;
   cacheEntries: HubCacheEntry[] | null;
+  /**
+   * A Hugging Face access token for gated models. Held in memory for this tab only: never
+   * stored, logged or put in a URL; sent with Hub downloads to the Hub alone.
+   */
+  hubToken: string;
+  setHubToken: (token: string) => void;
   /** Called by the model step once a model's config is read. Adapter settings follow the new shape. */
   setModelConfig: (config: ModelConfig, name?: string) => void;
   setTokenizer: (tokenizer: Tokenizer | null, useChatTemplate: boolean) => void;
@@ -54,7 +62,7 @@ export interface ModelSlice {
 
 export const createModelSlice: StateCreator<Store, [], [], ModelSlice> = (set, get) => {
   /** Shared by both ways of loading: the summary becomes the model of every step, or the problem is shown. */
-  const finish = async (source: string, load: () => Promise<ModelSummary>): Promise<boolean> => {
+  const finish = async (source: string, load: () => Promise<ModelSummary>, tokenSent = false): Promise<boolean> => {
     if (get().modelProgress) return false;
     set({ modelProgress: { source, file: null, loaded: 0, total: 0 }, modelProblem: null });
     try {
@@ -67,7 +75,7 @@ export const createModelSlice: StateCreator<Store, [], [], ModelSlice> = (set, g
       return true;
     } catch (e) {
       const err = e as EngineError;
-      set({ modelProblem: { source, message: err.message, kind: err.errorKind ?? 'internal' } });
+      set({ modelProblem: { source, message: err.message, kind: err.errorKind ?? 'internal', tokenSent } });
       return false;
     } finally {
       set({ modelProgress: null });
@@ -85,6 +93,8 @@ export const createModelSlice: StateCreator<Store, [], [], ModelSlice> = (set, g
     modelProgress: null,
     modelProblem: null,
     cacheEntries: null,
+    hubToken: '',
+    setHubToken: (token) => set({ hubToken: token }),
     setModelConfig: (config, name = 'your model') => {
       set({ modelConfig: config, modelName: name, modelLoaded: true });
       get().fitAdapterToModel();
@@ -96,12 +106,17 @@ export const createModelSlice: StateCreator<Store, [], [], ModelSlice> = (set, g
         for (const f of files) record[f.path] = f.bytes;
         return getEngine().call('load-files', { files: record, sourceName }, undefined, files.map((f) => f.bytes));
       }),
-    downloadModel: (repo, files) =>
-      finish(repo, () =>
-        getEngine().call('download-model', { repo, files }, (p) => {
-          set({ modelProgress: p.status === 'done' && p.file === files[files.length - 1] ? { source: repo, file: null, loaded: 0, total: 0 } : { source: repo, file: p.file, loaded: p.loaded, total: p.total } });
-        }),
-      ),
+    downloadModel: (repo, files) => {
+      const token = get().hubToken.trim();
+      return finish(
+        repo,
+        () =>
+          getEngine().call('download-model', token ? { repo, files, token } : { repo, files }, (p) => {
+            set({ modelProgress: p.status === 'done' && p.file === files[files.length - 1] ? { source: repo, file: null, loaded: 0, total: 0 } : { source: repo, file: p.file, loaded: p.loaded, total: p.total } });
+          }),
+        token !== '',
+      );
+    },
     refreshCache: async () => {
       try {
         set({ cacheEntries: await getEngine().call('cache-list', {}) });
