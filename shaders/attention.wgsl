@@ -3,10 +3,6 @@
 // share a query row; thread r owns features r, r + FR, … of the output. Saves the row
 // log-sum-exp in stats[0] for the backward.
 
-@group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> k: array<f32>;
-@group(0) @binding(3) var<storage, read> v: array<f32>;
-@group(0) @binding(4) var<storage, read> key_mask: array<u32>;
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 
@@ -64,7 +60,7 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
     for (var jj = r; jj < FK; jj += FR) {
       let s = k0 + jj;
       var score = NEG;
-      if (row_ok && s <= p.past + t && key_mask[b * p.S + s] != 0u) {
+      if (row_ok && key_visible(b, t, s)) {
         var dot = 0.0;
         for (var d = 0u; d < p.D; d++) { dot += qs[i * MAX_D + d] * ks[jj * MAX_D + d]; }
         score = dot * p.scale;

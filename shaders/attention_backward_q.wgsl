@@ -3,10 +3,6 @@
 // recomputes P = exp(score − lse) from the forward's log-sum-exp:
 //   dP = dOut · v,  dScore = P (dP − delta),  dQ = scale Σ_s dScore k_s   (written with =).
 
-@group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> k: array<f32>;
-@group(0) @binding(3) var<storage, read> v: array<f32>;
-@group(0) @binding(4) var<storage, read> key_mask: array<u32>;
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(6) var<storage, read> out: array<f32>;
 @group(0) @binding(7) var<storage, read> dout: array<f32>;
@@ -89,7 +85,7 @@ fn attention_backward_q(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
     for (var jj = r; jj < QK; jj += QR) {
       let s = k0 + jj;
       var ds = 0.0;
-      if (row_ok && s <= p.past + t && key_mask[b * p.S + s] != 0u) {
+      if (row_ok && key_visible(b, t, s)) {
         var dot = 0.0;
         var dp = 0.0;
         for (var d = 0u; d < p.D; d++) {

@@ -6,6 +6,12 @@
 struct Params { B: u32, T: u32, S: u32, H: u32, KV: u32, D: u32, past: u32, scale: f32, }
 @group(0) @binding(0) var<uniform> p: Params;
 
+// Every attention entry point reads these four; its own buffers follow from binding 5.
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> k: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+@group(0) @binding(4) var<storage, read> key_mask: array<u32>;
+
 // Row stride of the workgroup tiles: the head dimension rounded up to a power of two (≤ 128), set
 // per pipeline so that small heads do not pay for 128-wide tiles.
 override MAX_D: u32 = 128u;
@@ -16,3 +22,8 @@ fn q_row(b: u32, t: u32, h: u32) -> u32 { return ((b * p.T + t) * p.H + h) * p.D
 fn kv_row(b: u32, s: u32, g: u32) -> u32 { return ((b * p.S + s) * p.KV + g) * p.D; }
 fn stat_index(b: u32, h: u32, t: u32) -> u32 { return (b * p.H + h) * p.T + t; }
 fn delta_offset() -> u32 { return p.B * p.H * p.T; }
+
+// The masking rule: query t (at position past + t) of sequence b sees key s.
+fn key_visible(b: u32, t: u32, s: u32) -> bool {
+  return s <= p.past + t && key_mask[b * p.S + s] != 0u;
+}

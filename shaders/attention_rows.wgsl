@@ -5,10 +5,6 @@
 // switches every invocation, this is an order faster than the tiled attention.wgsl. Same
 // bindings, results and stats contract (row log-sum-exp in stats[0]) as attention.wgsl.
 
-@group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> k: array<f32>;
-@group(0) @binding(3) var<storage, read> v: array<f32>;
-@group(0) @binding(4) var<storage, read> key_mask: array<u32>;
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 

@@ -3,10 +3,6 @@
 //   dV_s = Σ_t P dOut_t,  dK_s = scale Σ_t dScore q_t   (written with =; zeros for unseen keys).
 // Same bindings and results as attention_backward_kv.wgsl, without workgroup memory or barriers.
 
-@group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> k: array<f32>;
-@group(0) @binding(3) var<storage, read> v: array<f32>;
-@group(0) @binding(4) var<storage, read> key_mask: array<u32>;
 @group(0) @binding(5) var<storage, read> stats: array<f32>;
 @group(0) @binding(6) var<storage, read> dout: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dk: array<f32>;

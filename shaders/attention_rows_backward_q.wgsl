@@ -3,10 +3,6 @@
 //   P = exp(scale q·k − lse),  dScore = P (dOut·v − delta),  dQ = scale Σ_s dScore k_s  (=).
 // Same bindings and results as attention_backward_q.wgsl, without workgroup memory or barriers.
 
-@group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> k: array<f32>;
-@group(0) @binding(3) var<storage, read> v: array<f32>;
-@group(0) @binding(4) var<storage, read> key_mask: array<u32>;
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(6) var<storage, read> out: array<f32>;
 @group(0) @binding(7) var<storage, read> dout: array<f32>;

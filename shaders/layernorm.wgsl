@@ -1,9 +1,8 @@
 // LayerNorm (GPT-2): y = (x − mean) / sqrt(var + eps) · g + b over the last dimension C of
-// x [N, C] (biased variance, as torch.nn.LayerNorm). TPR threads per row (a power of two ≤ 256,
-// chosen from C as for RMSNorm), so one workgroup holds 256 / TPR rows and narrow rows do not each
-// pay a workgroup of barriers (workgroups past 65,535 folded through linear_workgroup); each
-// thread strides over its row's channels and a tree reduction over the row's threads sums it. g, b [C] are frozen weights in one stored dtype (weights.wgsl).
-// The forward saves mean and rstd [N] for the backward.
+// x [N, C] (biased variance, as torch.nn.LayerNorm). Rows are spread over workgroups as rows.wgsl
+// describes (TPR threads per row); each thread strides over its row's channels and a tree
+// reduction over the row's threads sums it. g, b [C] are frozen weights in one stored dtype
+// (weights.wgsl). The forward saves mean and rstd [N] for the backward.
 
 struct Params { n: u32, c: u32, eps: f32, }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -11,8 +10,6 @@ struct Params { n: u32, c: u32, eps: f32, }
 // Backward only: 0 writes dx (=), 1 adds it into dx (+=, along the residual stream).
 override ACCUMULATE: u32 = 0u;
 
-const WG: u32 = 256u;
-override TPR: u32 = 256u;
 var<workgroup> partial: array<vec2f, WG>;
 
 // The sums of v (two at once) over the TPR threads of this thread's row, returned to each of them.
@@ -30,12 +27,6 @@ fn row_sum2(li: u32, v: vec2f) -> vec2f {
   return total;
 }
 
-// Row and lane of a thread; count = C for a real row, 0 for a thread past the last row.
-struct RowLane { row: u32, lane: u32, count: u32, }
-fn row_lane(wid: vec3u, nwg: vec3u, li: u32) -> RowLane {
-  let row = linear_workgroup(wid, nwg) * (WG / TPR) + li / TPR;
-  return RowLane(row, li % TPR, select(0u, p.c, row < p.n));
-}
 
 // Each entry point binds its own buffers 1, 2, … in the order its dispatch function passes them.
 @group(0) @binding(1) var<storage, read> x: array<f32>;          // [N, C]

@@ -1,10 +1,8 @@
 // RMSNorm (Llama): y = x / sqrt(mean(x²) + eps) · g, over the last dimension C of x [N, C].
-// TPR threads per row (a power of two ≤ 256, chosen from C by the dispatch function), so one
-// workgroup holds 256 / TPR rows: a narrow row needs few threads, and a workgroup of one wide row
-// would spend its time in barriers. Each thread strides over its row's channels and a tree
-// reduction over the row's TPR threads sums it. Workgroups past 65,535 are folded through
-// linear_workgroup. g [C] is a frozen weight in its stored dtype (weights.wgsl). The forward saves
-// rstd [N] for the backward.
+// Rows are spread over workgroups as rows.wgsl describes (TPR threads per row); each thread
+// strides over its row's channels and a tree reduction over the row's TPR threads sums it.
+// g [C] is a frozen weight in its stored dtype (weights.wgsl). The forward saves rstd [N] for the
+// backward.
 
 struct Params { n: u32, c: u32, eps: f32, }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -12,8 +10,6 @@ struct Params { n: u32, c: u32, eps: f32, }
 // Backward only: 0 writes dx (=), 1 adds it into dx (+=, along the residual stream).
 override ACCUMULATE: u32 = 0u;
 
-const WG: u32 = 256u;
-override TPR: u32 = 256u;
 var<workgroup> partial: array<f32, WG>;
 
 // The sum of v over the TPR threads of this thread's row, returned to each of them. Called in
@@ -32,12 +28,6 @@ fn row_sum(li: u32, v: f32) -> f32 {
   return total;
 }
 
-// Row and lane of a thread; count = C for a real row, 0 for a thread past the last row.
-struct RowLane { row: u32, lane: u32, count: u32, }
-fn row_lane(wid: vec3u, nwg: vec3u, li: u32) -> RowLane {
-  let row = linear_workgroup(wid, nwg) * (WG / TPR) + li / TPR;
-  return RowLane(row, li % TPR, select(0u, p.c, row < p.n));
-}
 
 // Each entry point binds its own buffers 1, 2, … in the order its dispatch function passes them.
 @group(0) @binding(1) var<storage, read> x: array<f32>;          // [N, C]

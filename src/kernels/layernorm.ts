@@ -4,7 +4,7 @@ import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
 import { rowGroups, threadsPerRow, type NormBackwardOptions } from './rmsnorm.ts';
 import { WDTYPE } from './weights.ts';
 
-const SHADERS = ['common', 'weights', 'layernorm'] as const;
+const SHADERS = ['common', 'weights', 'rows', 'layernorm'] as const;
 
 /** Statistics the forward saves for the backward: f32 [N] each (x's shape without C). */
 export interface LayerNormStats {

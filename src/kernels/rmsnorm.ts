@@ -3,7 +3,7 @@ import { uniforms } from '../gpu/recorder.ts';
 import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
 import { WDTYPE } from './weights.ts';
 
-const SHADERS = ['common', 'weights', 'rmsnorm'] as const;
+const SHADERS = ['common', 'weights', 'rows', 'rmsnorm'] as const;
 
 export interface NormBackwardOptions {
   /** Add dx into the existing buffer (+=, the residual stream's gradient) instead of writing it (=). */

@@ -131,7 +131,7 @@ describe('layernorm on the GPU', () => {
       (rec) =>
         rec.dispatch({
           label: 'layernorm folded',
-          pipeline: { shaders: ['common', 'weights', 'layernorm'], entry: 'layernorm_forward', constants: { WDTYPE: 0 } },
+          pipeline: { shaders: ['common', 'weights', 'rows', 'layernorm'], entry: 'layernorm_forward', constants: { WDTYPE: 0 } },
           uniforms: uniforms(n, c, { f: EPS }),
           bindings: [tx, g.t, b.t, ty, mean, rstd],
           workgroups: [4, 3],

@@ -103,7 +103,7 @@ describe('rmsnorm on the GPU', () => {
       (rec) =>
         rec.dispatch({
           label: 'rmsnorm folded',
-          pipeline: { shaders: ['common', 'weights', 'rmsnorm'], entry: 'rmsnorm_forward', constants: { WDTYPE: 0 } },
+          pipeline: { shaders: ['common', 'weights', 'rows', 'rmsnorm'], entry: 'rmsnorm_forward', constants: { WDTYPE: 0 } },
           uniforms: uniforms(n, c, { f: EPS }),
           bindings: [tx, g.t, ty, tr],
           workgroups: [4, 3],
