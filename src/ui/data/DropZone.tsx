@@ -1,4 +1,5 @@
-import { useRef, useState, type DragEvent } from 'react';
+import { useRef } from 'react';
+import { DropArea } from '../DropArea.tsx';
 import { useStore } from '../store.ts';
 
 const ACCEPT = '.csv,.tsv,.tab,.jsonl,.ndjson,.json,.txt';
@@ -9,34 +10,17 @@ async function readFile(file: File): Promise<void> {
 
 /** A labelled drop zone with a file picker inside it, and the demo dataset button. */
 export function DropZone() {
-  const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   const loading = useStore((s) => s.dataLoading);
   const loadDemo = useStore((s) => s.loadDemoData);
 
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    const file = e.dataTransfer.files[0];
+  const onDrop = (data: DataTransfer) => {
+    const file = data.files[0];
     if (file) void readFile(file);
   };
 
   return (
-    <div
-      className={dragging ? 'drop-zone dragging' : 'drop-zone'}
-      role="group"
-      aria-labelledby="drop-zone-label"
-      data-testid="drop-zone"
-      onDragOver={(e) => {
-        e.preventDefault();
-        setDragging(true);
-      }}
-      onDragLeave={() => setDragging(false)}
-      onDrop={onDrop}
-    >
-      <p id="drop-zone-label" className="drop-zone-title">
-        Drop a data file here
-      </p>
+    <DropArea title="Drop a data file here" titleId="drop-zone-label" testId="drop-zone" onDrop={onDrop}>
       <p className="hint">CSV, TSV, JSONL or JSON, with one example per row. It stays on this computer.</p>
       <div className="drop-zone-actions">
         <input
@@ -57,6 +41,6 @@ export function DropZone() {
           Use the demo dataset
         </button>
       </div>
-    </div>
+    </DropArea>
   );
 }

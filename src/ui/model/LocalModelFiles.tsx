@@ -1,4 +1,5 @@
-import { useState, type ChangeEvent, type DragEvent } from 'react';
+import type { ChangeEvent } from 'react';
+import { DropArea } from '../DropArea.tsx';
 import { useStore } from '../store.ts';
 import { readDropped, readPicked, sourceNameOf, type PickedFile } from './read-files.ts';
 
@@ -9,33 +10,13 @@ async function load(files: Promise<PickedFile[]>): Promise<void> {
 
 /** Model files from this computer: a `.gguf`, or a Hugging Face folder, by picker or drag-and-drop. */
 export function LocalModelFiles() {
-  const [dragging, setDragging] = useState(false);
   const busy = useStore((s) => s.modelProgress !== null);
   const onPick = (e: ChangeEvent<HTMLInputElement>) => {
     const input = e.target;
     if (input.files && input.files.length > 0) void load(readPicked([...input.files])).finally(() => (input.value = ''));
   };
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    void load(readDropped(e.dataTransfer));
-  };
   return (
-    <div
-      className={dragging ? 'drop-zone dragging' : 'drop-zone'}
-      role="group"
-      aria-labelledby="model-drop-label"
-      data-testid="model-drop-zone"
-      onDragOver={(e) => {
-        e.preventDefault();
-        setDragging(true);
-      }}
-      onDragLeave={() => setDragging(false)}
-      onDrop={onDrop}
-    >
-      <p id="model-drop-label" className="drop-zone-title">
-        Or drop model files here
-      </p>
+    <DropArea title="Or drop model files here" titleId="model-drop-label" testId="model-drop-zone" onDrop={(data) => void load(readDropped(data))}>
       <p className="hint">
         A <code>.gguf</code> file (unquantized: F32, F16 or BF16), or a Hugging Face folder with <code>config.json</code>, <code>*.safetensors</code> and{' '}
         <code>tokenizer.json</code>. The files are read in this tab; nothing is uploaded.
@@ -60,6 +41,6 @@ export function LocalModelFiles() {
           Choose a model folder
         </label>
       </div>
-    </div>
+    </DropArea>
   );
 }
