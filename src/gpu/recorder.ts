@@ -36,6 +36,12 @@ export class Recorder {
   private steps: Step[] = [];
   private uniformBytes = 0;
   private uniformBuffer: GPUBuffer | null = null;
+  /**
+   * Bind groups by (pipeline, uniform slot, bound ranges). A recorder kept across training steps
+   * records the same dispatches at the same uniform offsets each step, so after the first step no
+   * bind group is created; the cache is dropped when the uniform buffer is replaced.
+   */
+  private readonly groups = new Map<string, GPUBindGroup>();
 
   constructor(
     private readonly gpu: Gpu,
@@ -82,6 +88,7 @@ export class Recorder {
     if (this.uniformBytes > 0) {
       if (!this.uniformBuffer || this.uniformBuffer.size < this.uniformBytes) {
         this.uniformBuffer?.destroy();
+        this.groups.clear();
         this.uniformBuffer = device.createBuffer({
           label: `${this.label}.uniforms`,
           size: Math.max(this.uniformBytes, 4096),
@@ -119,11 +126,7 @@ export class Recorder {
       }
       pass ??= encoder.beginComputePass({ label: this.label });
       const pipeline = pipelines.get(s.d.pipeline);
-      const entries: GPUBindGroupEntry[] = [
-        { binding: 0, resource: { buffer: this.uniformBuffer!, offset: s.uniformOffset, size: Math.max(s.d.uniforms.byteLength, 16) } },
-        ...s.d.bindings.map((b, i) => ({ binding: i + 1, resource: bufferBinding(b) })),
-      ];
-      const group = device.createBindGroup({ label: s.d.label, layout: pipeline.getBindGroupLayout(0), entries });
+      const group = this.bindGroup(pipeline, s.d, s.uniformOffset);
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, group);
       const [x, y = 1, z = 1] = s.d.workgroups;
@@ -139,10 +142,45 @@ export class Recorder {
     collect?.();
   }
 
+  private bindGroup(pipeline: GPUComputePipeline, d: Dispatch, uniformOffset: number): GPUBindGroup {
+    const uniformSize = Math.max(d.uniforms.byteLength, 16);
+    const ranges = d.bindings.map(bufferBinding);
+    const key = `${idOf(pipeline)}:${uniformOffset}:${uniformSize}:${ranges.map((r) => `${idOf(r.buffer)}@${r.offset ?? 0}+${r.size ?? ''}`).join(',')}`;
+    let group = this.groups.get(key);
+    if (!group) {
+      if (this.groups.size >= MAX_CACHED_GROUPS) this.groups.clear();
+      group = this.gpu.device.createBindGroup({
+        label: d.label,
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: this.uniformBuffer!, offset: uniformOffset, size: uniformSize } },
+          ...ranges.map((resource, i) => ({ binding: i + 1, resource })),
+        ],
+      });
+      this.groups.set(key, group);
+    }
+    return group;
+  }
+
   destroy(): void {
     this.uniformBuffer?.destroy();
     this.uniformBuffer = null;
+    this.groups.clear();
   }
+}
+
+const MAX_CACHED_GROUPS = 8192;
+const ids = new WeakMap<object, number>();
+let nextId = 1;
+
+/** A stable number for a GPU object, for cache keys. */
+function idOf(o: object): number {
+  let id = ids.get(o);
+  if (id === undefined) {
+    id = nextId++;
+    ids.set(o, id);
+  }
+  return id;
 }
 
 function bufferBinding(b: Binding): GPUBufferBinding {

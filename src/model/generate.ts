@@ -60,13 +60,12 @@ export async function generate(net: Network, promptIds: number[], o: GenerateOpt
   const acts = net.newActivations(1, promptIds.length, false);
   const rng = mulberry32(o.seed);
   const out: number[] = [];
+  const rec = gpu.recorder('generate');
   try {
     let tokens = promptIds;
     while (out.length < o.maxNewTokens) {
-      const rec = gpu.recorder('generate');
       const logits = net.recordTokens(rec, acts, tokens, cache, true);
       rec.submit();
-      rec.destroy();
       await gpu.sync('generation');
       net.releaseStaging();
       const next = sampleToken(await gpu.pool.readF32(logits), o, rng);
@@ -77,6 +76,7 @@ export async function generate(net: Network, promptIds: number[], o: GenerateOpt
       tokens = [next];
     }
   } finally {
+    rec.destroy();
     acts.destroy();
     for (const t of owned) gpu.pool.releaseTensor(t);
   }

@@ -28,6 +28,7 @@ import { LoraOptimizer } from './optimizer.ts';
 import { validateTrainOptions, type TrainOptions } from './options.ts';
 import { lrAt, warmupSteps, type Schedule } from './schedule.ts';
 import { nonFiniteMessage, Pending } from './step-readback.ts';
+import type { Recorder } from '../gpu/recorder.ts';
 
 export interface TrainerInit {
   /** Start from these adapter params (e.g. --init-adapter) instead of PEFT's initialisation. */
@@ -52,6 +53,8 @@ export class Trainer {
   private readonly snapshots: [Tensor, Tensor];
   private readonly best: Tensor;
   private readonly metrics: Tensor;
+  /** One recorder for the whole run: its uniform buffer and bind groups are reused every step. */
+  private readonly rec: Recorder;
   private hasBest: boolean;
 
   private constructor(
@@ -76,6 +79,7 @@ export class Trainer {
     if (best) gpu.pool.write(this.best, best);
     this.hasBest = best !== null;
     this.metrics = gpu.pool.tensor('train.metrics', [2]);
+    this.rec = gpu.recorder('train.step');
   }
 
   static async create(gpu: Gpu, model: LoadedModel, rows: Row[], options: TrainOptions, init: TrainerInit = {}): Promise<Trainer> {
@@ -115,7 +119,7 @@ export class Trainer {
     const batches = this.stream.nextStep();
     const tokens = batches.reduce((n, b) => n + b.tokenCount, 0);
     const lr = lrAt(this.schedule, step);
-    const rec = this.gpu.recorder('train.step');
+    const rec = this.rec;
     rec.copy(this.net.loraParams!, this.snapshots[step % 2]);
     this.net.recordZeroGrads(rec);
     this.net.recordZeroLoss(rec);
@@ -126,7 +130,6 @@ export class Trainer {
     rec.copy(this.net.lossSum, this.metrics, 4, 0, 0);
     rec.copy(this.optimizer.norm, this.metrics, 4, 0, 4);
     rec.submit();
-    rec.destroy();
     this.state.step = step + 1;
     this.state.cursor = { ...this.stream.cursor };
     const realTokens = batches.reduce((n, b) => n + b.attentionMask.reduce((a, x) => a + x, 0), 0);
@@ -149,10 +152,7 @@ export class Trainer {
     const settle = async (p: Pending): Promise<boolean> => {
       const { loss, norm } = await p.values();
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-        const rec = this.gpu.recorder('train.restore');
-        rec.copy(this.snapshots[(p.step - 1) % 2], this.net.loraParams!);
-        rec.submit();
-        rec.destroy();
+        this.rec.copy(this.snapshots[(p.step - 1) % 2], this.net.loraParams!).submit();
         this.state.step = p.step - 1;
         reason = 'non-finite';
         message = nonFiniteMessage(p.step, loss, norm, this.options);
@@ -220,10 +220,7 @@ export class Trainer {
       this.state.bestValLoss = val_loss;
       this.state.bestStep = step;
       this.state.evalsSinceBest = 0;
-      const rec = this.gpu.recorder('train.keep_best');
-      rec.copy(this.net.loraParams!, this.best);
-      rec.submit();
-      rec.destroy();
+      this.rec.copy(this.net.loraParams!, this.best).submit();
       this.hasBest = true;
     } else {
       this.state.evalsSinceBest++;
@@ -251,6 +248,7 @@ export class Trainer {
   }
 
   destroy(): void {
+    this.rec.destroy();
     for (const t of [...this.snapshots, this.best, this.metrics]) this.gpu.pool.releaseTensor(t);
     this.optimizer.destroy();
     this.net.destroy();
