@@ -7,12 +7,10 @@
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 
 const FQ: u32 = 16u;
-const FK: u32 = 16u;
+const FK: u32 = KT; // keys per block (attention_kv_tile.wgsl)
 const FR: u32 = 4u;
 
 var<workgroup> qs: array<f32, FQ * MAX_D>;
-var<workgroup> ks: array<f32, FK * MAX_D>;
-var<workgroup> vs: array<f32, FK * MAX_D>;
 var<workgroup> sc: array<f32, FQ * FK>; // scaled scores, NEG where not visible
 
 @compute @workgroup_size(64)
@@ -43,19 +41,7 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   var acc: array<f32, 32>; // MAX_D / FR
   for (var k0 = 0u; k0 < kend; k0 += FK) {
     workgroupBarrier();
-    for (var e = li; e < FK * p.D; e += 64u) {
-      let jj = e / p.D;
-      let d = e % p.D;
-      var kx = 0.0;
-      var vx = 0.0;
-      if (k0 + jj < kend) {
-        let at = kv_row(b, k0 + jj, g) + d;
-        kx = k[at];
-        vx = v[at];
-      }
-      ks[jj * MAX_D + d] = kx;
-      vs[jj * MAX_D + d] = vx;
-    }
+    load_kv_tile(li, b, g, k0, kend);
     workgroupBarrier();
     for (var jj = r; jj < FK; jj += FR) {
       let s = k0 + jj;

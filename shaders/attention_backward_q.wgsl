@@ -9,13 +9,11 @@
 @group(0) @binding(8) var<storage, read_write> dq: array<f32>;
 
 const QQ: u32 = 8u;
-const QK: u32 = 16u;
+const QK: u32 = KT; // keys per block (attention_kv_tile.wgsl)
 const QR: u32 = 8u;
 
 var<workgroup> qs: array<f32, QQ * MAX_D>;
 var<workgroup> dos: array<f32, QQ * MAX_D>;
-var<workgroup> ks: array<f32, QK * MAX_D>;
-var<workgroup> vs: array<f32, QK * MAX_D>;
 var<workgroup> dsc: array<f32, QQ * QK>; // dScore
 var<workgroup> red: array<f32, 64>;
 
@@ -68,19 +66,7 @@ fn attention_backward_q(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
   var acc: array<f32, 16>; // MAX_D / QR
   for (var k0 = 0u; k0 < kend; k0 += QK) {
     workgroupBarrier();
-    for (var e = li; e < QK * p.D; e += 64u) {
-      let jj = e / p.D;
-      let d = e % p.D;
-      var kx = 0.0;
-      var vx = 0.0;
-      if (k0 + jj < kend) {
-        let at = kv_row(b, k0 + jj, g) + d;
-        kx = k[at];
-        vx = v[at];
-      }
-      ks[jj * MAX_D + d] = kx;
-      vs[jj * MAX_D + d] = vx;
-    }
+    load_kv_tile(li, b, g, k0, kend);
     workgroupBarrier();
     for (var jj = r; jj < QK; jj += QR) {
       let s = k0 + jj;

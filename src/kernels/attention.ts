@@ -110,7 +110,7 @@ export function attentionForward(rec: Recorder, q: Tensor, k: Tensor, v: Tensor,
   }
   rec.dispatch({
     label: `attention forward ${out.label}`,
-    pipeline: { shaders: [...SHADERS, 'attention'], entry: 'attention_forward', constants: tileConstants(d) },
+    pipeline: { shaders: [...SHADERS, 'attention_kv_tile', 'attention'], entry: 'attention_forward', constants: tileConstants(d) },
     uniforms: params(d, past, scale),
     bindings: [q, k, v, keyMask, stats, out],
     workgroups: [d.B * d.H * Math.ceil(d.T / FORWARD_ROWS)],
@@ -165,7 +165,7 @@ export function attentionBackward(rec: Recorder, saved: AttentionSaved, dOut: Te
   }
   rec.dispatch({
     label: `attention backward dQ ${grads.dQ.label}`,
-    pipeline: { shaders: [...SHADERS, 'attention_backward_q'], entry: 'attention_backward_q', constants: tileConstants(d) },
+    pipeline: { shaders: [...SHADERS, 'attention_kv_tile', 'attention_backward_q'], entry: 'attention_backward_q', constants: tileConstants(d) },
     uniforms: u,
     bindings: [q, k, v, keyMask, stats, out, dOut, grads.dQ],
     workgroups: [d.B * d.H * Math.ceil(d.T / BACKWARD_Q_ROWS)],
