@@ -39,7 +39,8 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   var m = NEG;
   var l = 0.0;
   var acc: array<f32, 32>; // MAX_D / FR
-  for (var k0 = 0u; k0 < kend; k0 += FK) {
+  // Keys before the first row's window are seen by no row of the tile.
+  for (var k0 = (first_key(t0) / FK) * FK; k0 < kend; k0 += FK) {
     workgroupBarrier();
     load_kv_tile(li, b, g, k0, kend);
     workgroupBarrier();

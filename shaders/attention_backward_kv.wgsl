@@ -55,7 +55,8 @@ fn attention_backward_kv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgro
   var dva: array<f32, 16>;
   for (var hh = 0u; hh < group; hh++) {
     let h = g * group + hh;
-    for (var t0 = tstart; t0 < p.T; t0 += KQ) {
+    // Rows past the window of the tile's last key see none of it.
+    for (var t0 = tstart; t0 < query_end(s0 + KK - 1u); t0 += KQ) {
       workgroupBarrier();
       for (var e = li; e < KQ * p.D; e += 64u) {
         let ii = e / p.D;
@@ -84,7 +85,7 @@ fn attention_backward_kv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgro
         let t = t0 + ii;
         var pv = 0.0;
         var ds = 0.0;
-        if (key_ok && t < p.T && s <= p.past + t) {
+        if (key_ok && t < p.T && s <= p.past + t && t < query_end(s)) {
           var dot = 0.0;
           var dp = 0.0;
           for (var d = 0u; d < p.D; d++) {

@@ -64,7 +64,7 @@ fn attention_backward_q(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgrou
 
   let kend = p.past + min(t0 + QQ, p.T);
   var acc: array<f32, 16>; // MAX_D / QR
-  for (var k0 = 0u; k0 < kend; k0 += QK) {
+  for (var k0 = (first_key(t0) / QK) * QK; k0 < kend; k0 += QK) {
     workgroupBarrier();
     load_kv_tile(li, b, g, k0, kend);
     workgroupBarrier();

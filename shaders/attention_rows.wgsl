@@ -27,7 +27,7 @@ fn attention_rows_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgr
   var m = NEG;
   var l = 0.0;
   let kend = p.past + t + 1u;
-  for (var s = 0u; s < kend; s++) {
+  for (var s = first_key(t); s < kend; s++) {
     if (key_mask[b * p.S + s] == 0u) { continue; }
     let at = kv_row(b, s, g);
     var score = 0.0;

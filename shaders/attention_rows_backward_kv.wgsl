@@ -27,10 +27,11 @@ fn attention_rows_backward_kv(@builtin(workgroup_id) wid: vec3u, @builtin(num_wo
     kr[d] = k[base + d] * p.scale;
     vr[d] = v[base + d];
   }
-  // Query row t sees key s when s ≤ past + t; keys past past + T and padding get zeros.
+  // Query row t sees key s when s ≤ past + t (and within its window); keys past past + T and
+  // padding get zeros.
   let group = p.H / p.KV;
   let tstart = select(0u, s - p.past, s > p.past);
-  var tend = p.T;
+  var tend = query_end(s);
   if (key_mask[b * p.S + s] == 0u) { tend = 0u; }
   for (var hh = 0u; hh < group; hh++) {
     let h = g * group + hh;

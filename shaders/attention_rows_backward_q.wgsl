@@ -32,7 +32,7 @@ fn attention_rows_backward_q(@builtin(workgroup_id) wid: vec3u, @builtin(num_wor
   stats[delta_offset() + si] = delta;
   let lse = stats[si];
   let kend = p.past + t + 1u;
-  for (var s = 0u; s < kend; s++) {
+  for (var s = first_key(t); s < kend; s++) {
     if (key_mask[b * p.S + s] == 0u) { continue; }
     let at = kv_row(b, s, g);
     var dot = 0.0;

@@ -2,13 +2,16 @@
 // Rows are spread over workgroups as rows.wgsl describes (TPR threads per row); each thread
 // strides over its row's channels and a tree reduction over the row's TPR threads sums it.
 // g [C] is a frozen weight in its stored dtype (weights.wgsl). The forward saves rstd [N] for the
-// backward.
+// backward. With PLUS_ONE = 1 the gain is (1 + g) (Gemma's RMSNorm, whose checkpoints store g).
 
 struct Params { n: u32, c: u32, eps: f32, }
 @group(0) @binding(0) var<uniform> p: Params;
 
 // Backward only: 0 writes dx (=), 1 adds it into dx (+=, along the residual stream).
 override ACCUMULATE: u32 = 0u;
+// 1: the gain is 1 + g (Gemma), 0: g.
+override PLUS_ONE: u32 = 0u;
+
 
 var<workgroup> partial: array<f32, WG>;
 
@@ -35,6 +38,10 @@ fn row_sum(li: u32, v: f32) -> f32 {
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;    // [N, C]
 @group(0) @binding(4) var<storage, read_write> rstd: array<f32>; // [N]
 
+// The gain of channel j: (1 + g_j) with PLUS_ONE, else g_j (forward's and backward's bindings).
+fn gain(j: u32) -> f32 { return f32(PLUS_ONE) + weight_value(g[weight_word(j)], j); }
+fn gain_saved(j: u32) -> f32 { return f32(PLUS_ONE) + weight_value(g_saved[weight_word(j)], j); }
+
 @compute @workgroup_size(WG)
 fn rmsnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let t = row_lane(wid, nwg, li);
@@ -46,7 +53,7 @@ fn rmsnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   }
   let r = inverseSqrt(row_sum(li, ss) / f32(p.c) + p.eps);
   for (var j = t.lane; j < t.count; j += TPR) {
-    y[base + j] = (x[base + j] * r) * weight_value(g[weight_word(j)], j);
+    y[base + j] = (x[base + j] * r) * gain(j);
   }
   if (t.lane == 0u && t.count > 0u) { rstd[t.row] = r; }
 }
@@ -65,11 +72,11 @@ fn rmsnorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   let r = select(0.0, rstd_saved[min(t.row, p.n - 1u)], t.count > 0u);
   var dot = 0.0;
   for (var j = t.lane; j < t.count; j += TPR) {
-    dot += dy[base + j] * weight_value(g_saved[weight_word(j)], j) * x_saved[base + j];
+    dot += dy[base + j] * gain_saved(j) * x_saved[base + j];
   }
   let m = row_sum(li, dot) / f32(p.c) * r * r * r;
   for (var j = t.lane; j < t.count; j += TPR) {
-    let v = r * weight_value(g_saved[weight_word(j)], j) * dy[base + j] - x_saved[base + j] * m;
+    let v = r * gain_saved(j) * dy[base + j] - x_saved[base + j] * m;
     if (ACCUMULATE == 1u) { dx[base + j] += v; } else { dx[base + j] = v; }
   }
 }

@@ -8,7 +8,8 @@ import { expectShape, type Tensor } from '../gpu/tensor.ts';
  *
  * q, out [B, T, H, D] (the q_proj output after RoPE); k, v [B, S, KV, D] with S ≥ past + T (S = T
  * in training; the KV cache's Smax in generation). Query t sits at position past + t and sees the
- * keys s ≤ past + t whose keyMask [B, S] (u32, 1 = real token) is set. Head h reads kv head
+ * keys s ≤ past + t whose keyMask [B, S] (u32, 1 = real token) is set, and with a sliding window W
+ * only those with past + t − s < W (Mistral; Gemma 3's local layers). Head h reads kv head
  * h / (H / KV). A query that sees no key outputs zeros.
  *
  * The forward saves, instead of the [B, H, T, S] probabilities, the row log-sum-exp in
@@ -28,6 +29,8 @@ export interface AttentionDims {
   past?: number;
   /** Score scale; 1/√D unless given. */
   scale?: number;
+  /** Sliding window W: query at position p sees keys at positions > p − W only (0 or absent: none). */
+  window?: number;
 }
 
 export const MAX_HEAD_DIM = 128;
@@ -61,6 +64,8 @@ export function attentionScratchBytes(d: AttentionDims): number {
 
 function checkDims(op: string, d: AttentionDims): { past: number; scale: number } {
   const past = d.past ?? 0;
+  const window = d.window ?? 0;
+  if (!Number.isInteger(window) || window < 0) throw new Error(`${op}: sliding window = ${window} must be a whole number ≥ 0 (0: none).`);
   for (const [name, x] of Object.entries({ B: d.B, T: d.T, S: d.S, H: d.H, KV: d.KV, D: d.D })) {
     if (!Number.isInteger(x) || x < 1) throw new Error(`${op}: ${name} = ${x} must be a positive integer.`);
   }
@@ -81,7 +86,7 @@ function tileConstants(d: AttentionDims): Record<string, number> {
 }
 
 function params(d: AttentionDims, past: number, scale: number): ArrayBuffer {
-  return uniforms(d.B, d.T, d.S, d.H, d.KV, d.D, past, { f: scale });
+  return uniforms(d.B, d.T, d.S, d.H, d.KV, d.D, past, { f: scale }, d.window ?? 0);
 }
 
 function checkInputs(op: string, d: AttentionDims, q: Tensor, k: Tensor, v: Tensor, keyMask: Tensor, stats: Tensor): void {

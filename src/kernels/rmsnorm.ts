@@ -8,19 +8,23 @@ const SHADERS = ['common', 'weights', 'rows', 'rmsnorm'] as const;
 export interface NormBackwardOptions {
   /** Add dx into the existing buffer (+=, the residual stream's gradient) instead of writing it (=). */
   accumulate?: boolean;
+  /** RMSNorm only: the gain is (1 + g), as Gemma's checkpoints store it. */
+  plusOne?: boolean;
 }
 
 /**
  * y = x / sqrt(mean(x²) + eps) · g over the last dimension. x, y: f32 [N, C] (or [B, T, C]);
  * g: [C] in f32/f16/bf16; rstd: f32 [N] (x's shape without C), saved for the backward.
+ * With plusOne the gain is (1 + g) (Gemma). Per-head norms (Qwen3's and Gemma's q_norm/k_norm)
+ * pass q as rows of D: x [N·H, D], g [D].
  */
-export function rmsnormForward(rec: Recorder, x: Tensor, g: Tensor, y: Tensor, rstd: Tensor, eps: number): void {
+export function rmsnormForward(rec: Recorder, x: Tensor, g: Tensor, y: Tensor, rstd: Tensor, eps: number, options: { plusOne?: boolean } = {}): void {
   const { n, c, wdtype } = checkRows('rmsnorm', x, g, rstd);
   expectShape('rmsnorm', 'y', y, x.shape, ['f32']);
   if (!(Number.isFinite(eps) && eps >= 0)) throw new Error(`rmsnorm: eps is ${eps} but a finite number ≥ 0 is needed (rms_norm_eps).`);
   rec.dispatch({
     label: `rmsnorm ${y.label}`,
-    pipeline: { shaders: SHADERS, entry: 'rmsnorm_forward', constants: { WDTYPE: wdtype, TPR: rmsnormThreads(c) } },
+    pipeline: { shaders: SHADERS, entry: 'rmsnorm_forward', constants: { WDTYPE: wdtype, TPR: rmsnormThreads(c), PLUS_ONE: options.plusOne ? 1 : 0 } },
     uniforms: uniforms(n, c, { f: eps }),
     bindings: [x, g, y, rstd],
     workgroups: [rowGroups(n, c, rmsnormThreads(c))],
@@ -37,7 +41,7 @@ export function rmsnormBackward(rec: Recorder, dy: Tensor, x: Tensor, g: Tensor,
   expectShape('rmsnorm backward', 'dx', dx, x.shape, ['f32']);
   rec.dispatch({
     label: `rmsnorm backward ${dx.label}`,
-    pipeline: { shaders: SHADERS, entry: 'rmsnorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0, TPR: rmsnormThreads(c) } },
+    pipeline: { shaders: SHADERS, entry: 'rmsnorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0, TPR: rmsnormThreads(c), PLUS_ONE: options.plusOne ? 1 : 0 } },
     uniforms: uniforms(n, c),
     bindings: [dy, x, g, rstd, dx],
     workgroups: [rowGroups(n, c, rmsnormThreads(c))],

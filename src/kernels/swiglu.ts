@@ -5,15 +5,18 @@ import { expectShape, numel, type Tensor } from '../gpu/tensor.ts';
 const WG = 256;
 const SHADERS = ['common', 'swiglu'] as const;
 
-/** out = silu(gate) ⊙ up; gate, up (gate_proj and up_proj outputs), out: [N, I] (any shape, all the same). */
-export function swigluForward(rec: Recorder, gate: Tensor, up: Tensor, out: Tensor): void {
+/** The gate's activation: silu (SwiGLU, Llama/Qwen) or the tanh GELU (GeGLU, Gemma). */
+export type GateActivation = 'silu' | 'gelu_tanh';
+
+/** out = act(gate) ⊙ up; gate, up (gate_proj and up_proj outputs), out: [N, I] (any shape, all the same). */
+export function swigluForward(rec: Recorder, gate: Tensor, up: Tensor, out: Tensor, activation: GateActivation = 'silu'): void {
   expectShape('swiglu', 'gate', gate, gate.shape, ['f32']);
   expectShape('swiglu', 'up', up, gate.shape, ['f32']);
   expectShape('swiglu', 'out', out, gate.shape, ['f32']);
   const n = numel(gate.shape);
   rec.dispatch({
-    label: `swiglu ${out.label}`,
-    pipeline: { shaders: SHADERS, entry: 'swiglu_forward' },
+    label: `${activation === 'silu' ? 'swiglu' : 'geglu'} ${out.label}`,
+    pipeline: { shaders: SHADERS, entry: 'swiglu_forward', constants: { GELU: activation === 'silu' ? 0 : 1 } },
     uniforms: uniforms(n),
     bindings: [gate, up, out],
     workgroups: [Math.ceil(n / WG)],
@@ -21,10 +24,10 @@ export function swigluForward(rec: Recorder, gate: Tensor, up: Tensor, out: Tens
 }
 
 /**
- * dGate = dOut · up · silu'(gate) and dUp = dOut · silu(gate), both written with =.
+ * dGate = dOut · up · act'(gate) and dUp = dOut · act(gate), both written with =.
  * dOut, gate, up (the forward's inputs), dGate, dUp: [N, I].
  */
-export function swigluBackward(rec: Recorder, dOut: Tensor, gate: Tensor, up: Tensor, dGate: Tensor, dUp: Tensor): void {
+export function swigluBackward(rec: Recorder, dOut: Tensor, gate: Tensor, up: Tensor, dGate: Tensor, dUp: Tensor, activation: GateActivation = 'silu'): void {
   const op = 'swiglu backward';
   expectShape(op, 'dOut', dOut, dOut.shape, ['f32']);
   expectShape(op, 'gate', gate, dOut.shape, ['f32']);
@@ -33,8 +36,8 @@ export function swigluBackward(rec: Recorder, dOut: Tensor, gate: Tensor, up: Te
   expectShape(op, 'dUp', dUp, dOut.shape, ['f32']);
   const n = numel(dOut.shape);
   rec.dispatch({
-    label: `swiglu backward ${dGate.label}`,
-    pipeline: { shaders: SHADERS, entry: 'swiglu_backward' },
+    label: `${activation === 'silu' ? 'swiglu' : 'geglu'} backward ${dGate.label}`,
+    pipeline: { shaders: SHADERS, entry: 'swiglu_backward', constants: { GELU: activation === 'silu' ? 0 : 1 } },
     uniforms: uniforms(n),
     bindings: [dOut, gate, up, dGate, dUp],
     workgroups: [Math.ceil(n / WG)],

@@ -1,15 +1,15 @@
 /**
  * One normalised model description for every supported checkpoint, read from a Hugging Face
- * `config.json` (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, GPT2LMHeadModel) or
- * from GGUF `llama.*` metadata. Shape letters: V vocab, C hidden, L layers, H query heads,
+ * `config.json` (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM,
+ * Gemma3ForCausalLM, GPT2LMHeadModel) or from GGUF `llama.*` / `qwen3.*` / `gemma3.*` metadata
+ * (gguf-config.ts). Qwen3 and Gemma 3 are the llama family with the optional features below. Shape letters: V vocab, C hidden, L layers, H query heads,
  * KV key/value heads, D head dim, I MLP width.
  */
 import { FormatError } from '../io/errors.ts';
-import type { GgufFile } from '../io/gguf.ts';
-import { ggufHas, ggufNumber, ggufString, ggufStringArray } from '../io/gguf-meta.ts';
-import { GGML_BF16, GGML_F16 } from '../io/ggml-types.ts';
+import { gemma3FromHf } from './config-gemma3.ts';
 
 export { ropeInvFreq } from './rope.ts';
+export { configFromGguf } from './gguf-config.ts';
 export { loraTargets, layerLinears, parameterCount, expectedTensors } from './modules.ts';
 
 export type Arch = 'llama' | 'gpt2';
@@ -53,6 +53,23 @@ export interface ModelConfig {
   tieWordEmbeddings: boolean;
   /** Keys further back than this many positions are not attended to (Mistral); null: no window. */
   slidingWindow: number | null;
+  /**
+   * Per layer: its sliding window, or null for full attention (Gemma 3: 5 of every 6 layers slide).
+   * Absent: every layer uses slidingWindow. Read through layerWindow().
+   */
+  layerWindows?: (number | null)[];
+  /** RoPE of the sliding-window layers when it differs from `rope` (Gemma 3's rope_local_base_freq). */
+  ropeLocal?: RopeConfig;
+  /** RMSNorm of each head's q and k rows (weights `self_attn.q_norm` / `k_norm`, [D]) before RoPE: Qwen3, Gemma 3. */
+  qkNorm?: boolean;
+  /** RMSNorms multiply by (1 + w), the checkpoint storing w (Gemma). */
+  normPlusOne?: boolean;
+  /** Gemma 3's four norms per block: attention and MLP outputs are normed before the residual add too. */
+  sandwichNorms?: boolean;
+  /** Multiplies the token embeddings (Gemma: √C, rounded to the embeddings' dtype as HF does); absent: 1. */
+  embedScale?: number;
+  /** Attention score scale (Gemma: query_pre_attn_scalar^-½); absent: 1/√D. */
+  attnScale?: number;
   bosId: number | null;
   eosId: number | number[] | null;
   padId: number | null;
@@ -64,18 +81,30 @@ export const SUPPORTED_ARCHITECTURES: Record<string, string> = {
   LlamaForCausalLM: 'llama',
   MistralForCausalLM: 'mistral',
   Qwen2ForCausalLM: 'qwen2',
+  Qwen3ForCausalLM: 'qwen3',
+  Gemma3ForCausalLM: 'gemma3_text',
   GPT2LMHeadModel: 'gpt2',
 };
 
-const SUPPORTED_LIST = `${Object.keys(SUPPORTED_ARCHITECTURES).join(', ')} (or a GGUF file with general.architecture = llama)`;
+export const SUPPORTED_LIST = `${Object.keys(SUPPORTED_ARCHITECTURES).join(', ')} (or a GGUF file with general.architecture llama, qwen3 or gemma3)`;
 
-type Json = Record<string, unknown>;
+/** The sliding window of layer l (null: full attention). */
+export function layerWindow(config: Pick<ModelConfig, 'slidingWindow' | 'layerWindows'>, l: number): number | null {
+  return config.layerWindows ? config.layerWindows[l] : config.slidingWindow;
+}
 
-function fail(source: string, message: string): never {
+/** The RoPE of layer l: the local one on sliding layers when the model has one. */
+export function layerRope(config: Pick<ModelConfig, 'rope' | 'ropeLocal' | 'slidingWindow' | 'layerWindows'>, l: number): RopeConfig | null {
+  return config.ropeLocal && layerWindow(config, l) !== null ? config.ropeLocal : config.rope;
+}
+
+export type Json = Record<string, unknown>;
+
+export function fail(source: string, message: string): never {
   throw new FormatError(source, message);
 }
 
-function int(json: Json, source: string, ...keys: string[]): number {
+export function int(json: Json, source: string, ...keys: string[]): number {
   for (const k of keys) {
     const v = json[k];
     if (v === undefined || v === null) continue;
@@ -85,25 +114,25 @@ function int(json: Json, source: string, ...keys: string[]): number {
   fail(source, `"${keys[0]}" is missing; it is required for ${String(json.model_type)} models`);
 }
 
-function num(json: Json, source: string, key: string, fallback: number): number {
+export function num(json: Json, source: string, key: string, fallback: number): number {
   const v = json[key];
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v)) fail(source, `"${key}" should be a number but is ${JSON.stringify(v)}`);
   return v;
 }
 
-function bool(json: Json, source: string, key: string, fallback: boolean): boolean {
+export function bool(json: Json, source: string, key: string, fallback: boolean): boolean {
   const v = json[key];
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'boolean') fail(source, `"${key}" should be true or false but is ${JSON.stringify(v)}`);
   return v;
 }
 
-function tokenId(v: unknown): number | null {
+export function tokenId(v: unknown): number | null {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : null;
 }
 
-function eosIds(v: unknown): number | number[] | null {
+export function eosIds(v: unknown): number | number[] | null {
   if (Array.isArray(v)) {
     const ids = v.filter((x): x is number => tokenId(x) !== null);
     return ids.length === 0 ? null : ids.length === 1 ? ids[0] : ids;
@@ -117,11 +146,14 @@ function modelTypeOf(json: Json, source: string): string {
   for (const a of archs) if (a in SUPPORTED_ARCHITECTURES) return SUPPORTED_ARCHITECTURES[a];
   const byType = Object.values(SUPPORTED_ARCHITECTURES).find((t) => t === json.model_type);
   if (archs.length === 0 && byType) return byType;
+  if (archs.length === 0 && json.model_type === 'gemma3') {
+    fail(source, 'is the config of a Gemma 3 vision-language model (Gemma3ForConditionalGeneration); tsugiki loads the text-only Gemma 3 models (gemma-3-270m, gemma-3-1b)');
+  }
   const named = archs.length > 0 ? archs.join(', ') : `model_type ${JSON.stringify(json.model_type)}`;
   fail(source, `architecture ${named} is not supported; tsugiki loads ${SUPPORTED_LIST}`);
 }
 
-function ropeFromHf(json: Json, source: string, headDim: number): RopeConfig {
+export function ropeFromHf(json: Json, source: string, headDim: number): RopeConfig {
   // transformers ≥ 5 writes `rope_parameters` (with rope_theta inside); earlier ones `rope_scaling`.
   const params = (json.rope_parameters ?? json.rope_scaling ?? null) as Json | null;
   const theta = num(json, source, 'rope_theta', params && typeof params.rope_theta === 'number' ? params.rope_theta : 10000);
@@ -156,6 +188,9 @@ function llamaFamilyFromHf(json: Json, source: string, modelType: string): Model
   if (heads % kvHeads !== 0) fail(source, `num_attention_heads (${heads}) must be a multiple of num_key_value_heads (${kvHeads})`);
   const act = String(json.hidden_act ?? 'silu');
   if (act !== 'silu' && act !== 'swish') fail(source, `"hidden_act" is "${act}"; tsugiki supports "silu" for ${modelType} models`);
+  if (modelType === 'qwen3' && bool(json, source, 'use_sliding_window', false)) {
+    fail(source, '"use_sliding_window" is true; tsugiki supports Qwen3 models with full attention only');
+  }
   const attnBias = bool(json, source, 'attention_bias', false);
   let slidingWindow: number | null = null;
   if (modelType === 'mistral' && json.sliding_window != null) slidingWindow = int(json, source, 'sliding_window');
@@ -175,6 +210,7 @@ function llamaFamilyFromHf(json: Json, source: string, modelType: string): Model
     rope: ropeFromHf(json, source, headDim),
     learnedPositions: false,
     qkvBias: modelType === 'qwen2' || attnBias,
+    ...(modelType === 'qwen3' ? { qkNorm: true } : {}),
     attnOutBias: modelType === 'llama' && attnBias,
     mlpBias: modelType === 'llama' && bool(json, source, 'mlp_bias', false),
     tieWordEmbeddings: bool(json, source, 'tie_word_embeddings', false),
@@ -224,56 +260,7 @@ export function configFromHf(json: unknown, source = 'config.json'): ModelConfig
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail(source, 'must be a JSON object (the model\'s config.json)');
   const j = json as Json;
   const modelType = modelTypeOf(j, source);
-  return modelType === 'gpt2' ? gpt2FromHf(j, source) : llamaFamilyFromHf(j, source, modelType);
-}
-
-function ggufTokenId(file: GgufFile, key: string, vocabSize: number): number | null {
-  const v = file.metadata[key];
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < vocabSize ? v : null;
-}
-
-/** Normalises GGUF metadata of a `llama` model (Llama 1/2, TinyLlama, llama2.c exports). */
-export function configFromGguf(file: GgufFile): ModelConfig {
-  const source = file.source;
-  const arch = ggufString(file, 'general.architecture');
-  if (arch !== 'llama') fail(source, `GGUF architecture "${arch}" is not supported; tsugiki loads ${SUPPORTED_LIST}`);
-  const hidden = ggufNumber(file, 'llama.embedding_length');
-  const heads = ggufNumber(file, 'llama.attention.head_count');
-  const kvHeads = ggufNumber(file, 'llama.attention.head_count_kv', heads);
-  const headDim = ggufNumber(file, 'llama.attention.key_length', hidden / heads);
-  if (!Number.isInteger(headDim) || headDim % 2 !== 0) fail(source, `head dim ${headDim} must be an even integer`);
-  if (heads % kvHeads !== 0) fail(source, `llama.attention.head_count (${heads}) must be a multiple of head_count_kv (${kvHeads})`);
-  const rotaryDims = ggufNumber(file, 'llama.rope.dimension_count', headDim);
-  if (rotaryDims !== headDim) fail(source, `llama.rope.dimension_count is ${rotaryDims} but the head dim is ${headDim}; tsugiki supports rotary embeddings over the whole head only`);
-  const scalingType = ggufString(file, 'llama.rope.scaling.type', 'none');
-  if (scalingType !== 'none' || file.tensors.some((t) => t.name === 'rope_freqs.weight')) {
-    fail(source, 'this GGUF file uses RoPE frequency scaling, which tsugiki reads only from Hugging Face config.json; load the model\'s Hugging Face folder instead');
-  }
-  const vocabSize = ggufHas(file, 'tokenizer.ggml.tokens')
-    ? ggufStringArray(file, 'tokenizer.ggml.tokens').length
-    : ggufNumber(file, 'llama.vocab_size');
-  const weightTypes = file.tensors.filter((t) => t.dims.length === 2).map((t) => t.type);
-  const torchDtype = weightTypes.every((t) => t === GGML_F16) ? 'float16' : weightTypes.every((t) => t === GGML_BF16) ? 'bfloat16' : 'float32';
-  return {
-    arch: 'llama',
-    hfModelType: 'llama',
-    vocabSize,
-    hidden,
-    layers: ggufNumber(file, 'llama.block_count'),
-    heads, kvHeads, headDim,
-    intermediate: ggufNumber(file, 'llama.feed_forward_length'),
-    maxPositions: ggufNumber(file, 'llama.context_length', 2048),
-    norm: 'rmsnorm',
-    normEps: ggufNumber(file, 'llama.attention.layer_norm_rms_epsilon', 1e-5),
-    activation: 'silu',
-    rope: { theta: ggufNumber(file, 'llama.rope.freq_base', 10000), rotaryDims, scaling: null },
-    learnedPositions: false,
-    qkvBias: false, attnOutBias: false, mlpBias: false,
-    tieWordEmbeddings: !file.tensors.some((t) => t.name === 'output.weight'),
-    slidingWindow: null,
-    bosId: ggufTokenId(file, 'tokenizer.ggml.bos_token_id', vocabSize),
-    eosId: ggufTokenId(file, 'tokenizer.ggml.eos_token_id', vocabSize),
-    padId: ggufTokenId(file, 'tokenizer.ggml.padding_token_id', vocabSize),
-    torchDtype,
-  };
+  if (modelType === 'gpt2') return gpt2FromHf(j, source);
+  if (modelType === 'gemma3_text') return gemma3FromHf(j, source);
+  return llamaFamilyFromHf(j, source, modelType);
 }

@@ -78,6 +78,14 @@ export function expectedTensors(config: ModelConfig): Map<string, number[]> {
     const p = layerPrefix(config, l);
     norm(config.arch === 'gpt2' ? `${p}ln_1` : `${p}input_layernorm`);
     norm(config.arch === 'gpt2' ? `${p}ln_2` : `${p}post_attention_layernorm`);
+    if (config.sandwichNorms) {
+      norm(`${p}pre_feedforward_layernorm`);
+      norm(`${p}post_feedforward_layernorm`);
+    }
+    if (config.qkNorm) {
+      out.set(`${p}self_attn.q_norm.weight`, [config.headDim]);
+      out.set(`${p}self_attn.k_norm.weight`, [config.headDim]);
+    }
     for (const m of layerLinears(config)) {
       out.set(`${p}${m.path}.weight`, [m.out, m.in]);
       if (m.bias) out.set(`${p}${m.path}.bias`, [m.out]);

@@ -36,6 +36,8 @@ export interface StepContext {
   targets: Tensor;
   /** RoPE inverse frequencies [D/2] (null for learned positions). */
   invFreq: Float32Array | null;
+  /** Those of the sliding-window layers when they differ (Gemma 3), else null. */
+  invFreqLocal?: Float32Array | null;
   /** The linear module at `path` (`self_attn.q_proj`) of layer l, with its LoRA views for this step. */
   site(l: number, path: string): LinearSite;
   cache: KvCache | null;
@@ -50,9 +52,14 @@ export function reshape(t: Tensor, shape: readonly number[]): Tensor {
 
 /** Norm weight names of layer l: [before attention, before MLP]. */
 export function normNames(config: ModelConfig, l: number): [string, string] {
-  return config.arch === 'gpt2'
-    ? [`transformer.h.${l}.ln_1`, `transformer.h.${l}.ln_2`]
-    : [`model.layers.${l}.input_layernorm`, `model.layers.${l}.post_attention_layernorm`];
+  if (config.arch === 'gpt2') return [`transformer.h.${l}.ln_1`, `transformer.h.${l}.ln_2`];
+  const p = `model.layers.${l}.`;
+  return [`${p}input_layernorm`, config.sandwichNorms ? `${p}pre_feedforward_layernorm` : `${p}post_attention_layernorm`];
+}
+
+/** Gemma 3's norms of the attention and MLP outputs (before each residual add) of layer l. */
+export function outputNormNames(l: number): [string, string] {
+  return [`model.layers.${l}.post_attention_layernorm`, `model.layers.${l}.post_feedforward_layernorm`];
 }
 
 export function finalNormName(config: ModelConfig): string {

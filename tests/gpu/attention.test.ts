@@ -95,7 +95,47 @@ describe('attention reference', () => {
   });
 });
 
+describe('attention reference with a sliding window', () => {
+  it('backward matches finite differences; keys older than the window get no gradient from a query', () => {
+    const d: AttentionRefDims = { B: 1, T: 6, S: 8, H: 2, KV: 1, D: 3, past: 2, window: 3, scale: 0.7 };
+    const mask = new Uint32Array(8).fill(1);
+    const q = randomArray(d.B * d.T * d.H * d.D, 21), k = randomArray(d.B * d.S * d.KV * d.D, 22), v = randomArray(d.B * d.S * d.KV * d.D, 23);
+    const w = randomArray(d.B * d.T * d.H * d.D, 24);
+    const loss = (qq: Float64Array, kk: Float64Array, vv: Float64Array) => attentionForwardRef(d, qq, kk, vv, mask).reduce((s, o, i) => s + o * w[i], 0);
+    const g = attentionBackwardRef(d, q, k, v, mask, w);
+    for (const [x, grad, f] of [[q, g.dQ, (x: Float64Array) => loss(x, k, v)], [k, g.dK, (x: Float64Array) => loss(q, x, v)], [v, g.dV, (x: Float64Array) => loss(q, k, x)]] as const) {
+      const idx = sampleIndices(x.length, 30);
+      const fd = finiteDifference(f, x, idx);
+      idx.forEach((i, n) => expect(grad[i]).toBeCloseTo(fd[n], 8));
+    }
+    // Key 0 is seen by positions 0..2 only, i.e. by no query (they start at past = 2 … only row 0 sees it).
+    const probe = randomArray(d.B * d.T * d.H * d.D, 25);
+    probe.fill(0, d.H * d.D); // only row 0 (position 2) carries gradient
+    const g0 = attentionBackwardRef(d, q, k, v, mask, probe);
+    expect(g0.dV.slice(0, d.D).some((x) => x !== 0)).toBe(true);
+    const probe1 = Float64Array.from(probe).fill(0, 0, d.H * d.D);
+    probe1.fill(1, d.H * d.D * 1, d.H * d.D * 2); // row 1 (position 3) sees keys 1..3: not key 0
+    expect(attentionBackwardRef(d, q, k, v, mask, probe1).dV.slice(0, d.D).every((x) => x === 0)).toBe(true);
+  });
+});
+
 describe('attention on the GPU', () => {
+  for (const [name, d, pad] of [
+    ['rows kernels (D = 8), window 5, padding, scale 0.3', { B: 2, T: 19, S: 19, H: 4, KV: 2, D: 8, past: 0, window: 5, scale: 0.3 }, [0, 4]],
+    ['tiled kernels (D = 24), window 7 over several tiles, past > 0', { B: 2, T: 37, S: 41, H: 4, KV: 2, D: 24, past: 4, window: 7, scale: 0.3 }, [0, 6]],
+    ['tiled kernels (D = 24), window 20 longer than a tile', { B: 1, T: 45, S: 45, H: 2, KV: 1, D: 24, past: 0, window: 20 }, [3]],
+    ['KV-cache decode with a window (T = 1, past = 20, S = 24)', { B: 1, T: 1, S: 24, H: 2, KV: 1, D: 24, past: 20, window: 6 }, [0]],
+    ['KV-cache prefill with a window, rows kernels (T = 9, past = 11, S = 25)', { B: 1, T: 9, S: 25, H: 2, KV: 2, D: 16, past: 11, window: 4 }, [0]],
+  ] as [string, AttentionRefDims, number[]][]) {
+    it(`sliding window: ${name}`, async () => {
+      const r = await compareWithReference({ dims: d, mask: leftPaddedMask(d.B, d.S, pad), seed: 30 + d.T });
+      expect(scaledError(r.y, r.yRef)).toBeLessThan(FWD_TOL);
+      if (d.T > 1) expect(scaledError(r.dq, r.dQ)).toBeLessThan(BWD_TOL);
+      expect(scaledError(r.dk, r.dK)).toBeLessThan(BWD_TOL);
+      expect(scaledError(r.dv, r.dV)).toBeLessThan(BWD_TOL);
+    });
+  }
+
   it('matches the reference with GQA and a left-padded sequence (fully masked rows give zeros)', async () => {
     const d = { B: 2, T: 7, S: 7, H: 4, KV: 2, D: 8, past: 0 };
     const r = await compareWithReference({ dims: d, mask: leftPaddedMask(2, 7, [0, 3]), seed: 1 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { swigluBackward, swigluForward } from '../../src/kernels/swiglu.ts';
 import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
 import { finiteDifference, maxRelError, randomArray, sampleIndices } from '../helpers/numeric.ts';
-import { swigluBackwardRef, swigluForwardRef } from '../reference/swiglu.ts';
+import { gegluBackwardRef, gegluForwardRef, swigluBackwardRef, swigluForwardRef } from '../reference/swiglu.ts';
 
 // N=37 rows × I=53 intermediate channels: not a multiple of the 256-wide workgroup.
 const N = 37;
@@ -29,6 +29,44 @@ describe('swiglu reference', () => {
     // Central differences in float64 with h=1e-5: error ~1e-10.
     expect(maxRelError(fdGate, idx.map((i) => dGate[i]), 1e-6)).toBeLessThan(1e-6);
     expect(maxRelError(fdUp, idx.map((i) => dUp[i]), 1e-6)).toBeLessThan(1e-6);
+  });
+});
+
+describe('geglu reference', () => {
+  it('backward matches central finite differences of the forward', () => {
+    const n = 150;
+    const gate = randomArray(n, 11, 5);
+    const up = randomArray(n, 12, 2);
+    const dOut = randomArray(n, 13);
+    const { dGate, dUp } = gegluBackwardRef(dOut, gate, up);
+    const dot = (y: Float64Array) => y.reduce((s, v, i) => s + v * dOut[i], 0);
+    const idx = sampleIndices(n, 30);
+    // h = 1e-5 central differences: truncation ~h²·f''' with f''' of the cubic inside tanh ~1e2.
+    expect(maxRelError(finiteDifference((g) => dot(gegluForwardRef(g, up)), gate, idx), idx.map((i) => dGate[i]), 1e-3)).toBeLessThan(1e-6);
+    expect(maxRelError(finiteDifference((u) => dot(gegluForwardRef(gate, u)), up, idx), idx.map((i) => dUp[i]), 1e-3)).toBeLessThan(1e-6);
+  });
+});
+
+describe('geglu (gelu_tanh gate, Gemma) on the GPU', () => {
+  it('forward and backward match the float64 reference at 37×53, including saturated gates', async () => {
+    const gpu = await testGpu();
+    const gate = gates(14);
+    const up = randomArray(N * I, 15, 3);
+    const dOut = randomArray(N * I, 16);
+    const t = (label: string, data: Float64Array) => f32Tensor(gpu, label, [N, I], data);
+    const [tdo, tg, tu] = [t('test.dOut', dOut), t('test.gate', gate), t('test.up', up)];
+    const [to, tdg, tdu] = ['test.out', 'test.dGate', 'test.dUp'].map((l) => emptyTensor(gpu, l, [N, I]));
+    const [out, dGate, dUp] = await run(gpu, (rec) => {
+      swigluForward(rec, tg, tu, to, 'gelu_tanh');
+      swigluBackward(rec, tdo, tg, tu, tdg, tdu, 'gelu_tanh');
+    }, to, tdg, tdu);
+    const ref = gegluBackwardRef(dOut, gate, up);
+    expect([...out, ...dGate, ...dUp].every(Number.isFinite)).toBe(true);
+    // 1 + tanh(u) cancels for negative gates (as in gelu.wgsl): absolute error ~|g·up|·ulp, so the
+    // errors are measured against a floor of 1 (outputs reach |g·up| ≈ 24).
+    expect(maxRelError(out, gegluForwardRef(gate, up), 1)).toBeLessThan(4e-6);
+    expect(maxRelError(dGate, ref.dGate, 1)).toBeLessThan(4e-6);
+    expect(maxRelError(dUp, ref.dUp, 1)).toBeLessThan(4e-6);
   });
 });
 

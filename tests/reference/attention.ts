@@ -3,7 +3,8 @@
  *
  * q [B, T, H, D]; k, v [B, S, KV, D]; keyMask [B, S] (1 = real token). Query t sits at position
  * past + t and sees keys s ≤ past + t whose mask is 1. Head h reads kv head h / (H / KV).
- * A query with no visible key outputs zeros.
+ * A query with no visible key outputs zeros. With a sliding window W, query t also needs
+ * past + t − s < W; scores are scaled by `scale` (default 1/√D).
  */
 export interface AttentionRefDims {
   B: number;
@@ -13,19 +14,21 @@ export interface AttentionRefDims {
   KV: number;
   D: number;
   past: number;
+  window?: number;
+  scale?: number;
 }
 
 const qi = (d: AttentionRefDims, b: number, t: number, h: number) => ((b * d.T + t) * d.H + h) * d.D;
 const ki = (d: AttentionRefDims, b: number, s: number, g: number) => ((b * d.S + s) * d.KV + g) * d.D;
 
 function visible(d: AttentionRefDims, mask: ArrayLike<number>, b: number, t: number, s: number): boolean {
-  return s <= d.past + t && mask[b * d.S + s] !== 0;
+  return s <= d.past + t && mask[b * d.S + s] !== 0 && (!d.window || d.past + t - s < d.window);
 }
 
 /** Softmax probabilities of one query row over keys 0..S−1 (zeros where not visible, all zeros when none is). */
 function rowProbs(d: AttentionRefDims, q: ArrayLike<number>, k: ArrayLike<number>, mask: ArrayLike<number>, b: number, t: number, h: number): Float64Array {
   const g = Math.floor(h / (d.H / d.KV));
-  const scale = 1 / Math.sqrt(d.D);
+  const scale = d.scale ?? 1 / Math.sqrt(d.D);
   const scores = new Float64Array(d.S).fill(-Infinity);
   let max = -Infinity;
   for (let s = 0; s < d.S; s++) {
@@ -70,7 +73,7 @@ export function attentionBackwardRef(
   mask: ArrayLike<number>,
   dOut: ArrayLike<number>,
 ): { dQ: Float64Array; dK: Float64Array; dV: Float64Array } {
-  const scale = 1 / Math.sqrt(d.D);
+  const scale = d.scale ?? 1 / Math.sqrt(d.D);
   const dQ = new Float64Array(q.length);
   const dK = new Float64Array(k.length);
   const dV = new Float64Array(v.length);
