@@ -4,7 +4,8 @@
 // reads nothing: the lookup writes zeros and the add leaves the row as it is; callers validate
 // ids on the CPU and report them.
 
-struct Params { n: u32, c: u32, v: u32, }
+// scale multiplies the looked-up rows (Gemma scales its embeddings by √C; 1 otherwise).
+struct Params { n: u32, c: u32, v: u32, scale: f32, }
 @group(0) @binding(0) var<uniform> p: Params;
 
 @group(0) @binding(1) var<storage, read> ids: array<i32>;        // [N]
@@ -23,7 +24,7 @@ fn looked_up(i: u32) -> f32 {
 fn embedding_lookup(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = linear_workgroup(wid, nwg) * 256u + li;
   if (i >= p.n * p.c) { return; }
-  out[i] = looked_up(i);
+  out[i] = looked_up(i) * p.scale;
 }
 
 @compute @workgroup_size(256)

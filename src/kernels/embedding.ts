@@ -8,10 +8,11 @@ const SHADERS = ['common', 'weights', 'embedding'] as const;
 
 /**
  * out = table[ids]: ids i32 [N] (or [B, T]), table [V, C] in f32/f16/bf16, out f32 [N, C] (or [B, T, C]).
- * An id outside [0, V) gives a row of zeros; validate ids on the CPU to report them.
+ * An id outside [0, V) gives a row of zeros; validate ids on the CPU to report them. `scale`
+ * multiplies every value (Gemma's √C; default 1).
  */
-export function embeddingLookup(rec: Recorder, ids: Tensor, table: Tensor, out: Tensor): void {
-  gather(rec, 'embedding', 'embedding_lookup', ids, table, out);
+export function embeddingLookup(rec: Recorder, ids: Tensor, table: Tensor, out: Tensor, scale = 1): void {
+  gather(rec, 'embedding', 'embedding_lookup', ids, table, out, scale);
 }
 
 /**
@@ -22,7 +23,8 @@ export function positionEmbeddingAdd(rec: Recorder, positions: Tensor, wpe: Tens
   gather(rec, 'position embedding', 'embedding_add', positions, wpe, out);
 }
 
-function gather(rec: Recorder, op: string, entry: string, ids: Tensor, table: Tensor, out: Tensor): void {
+function gather(rec: Recorder, op: string, entry: string, ids: Tensor, table: Tensor, out: Tensor, scale = 1): void {
+  if (!Number.isFinite(scale)) throw new Error(`${op}: scale ${scale} must be a finite number.`);
   expectShape(op, 'ids', ids, ids.shape, ['i32']);
   const wdtype = WDTYPE[table.dtype];
   if (table.shape.length !== 2 || wdtype === undefined) {
@@ -34,7 +36,7 @@ function gather(rec: Recorder, op: string, entry: string, ids: Tensor, table: Te
   rec.dispatch({
     label: `${op} ${out.label}`,
     pipeline: { shaders: SHADERS, entry, constants: { WDTYPE: wdtype } },
-    uniforms: uniforms(n, c, v),
+    uniforms: uniforms(n, c, v, { f: scale }),
     bindings: [ids, table, out],
     workgroups: [Math.ceil((n * c) / WG)],
   });

@@ -1,6 +1,6 @@
 /**
  * The whole network for one recorded step, rows N = B·T:
- *   x = embed(ids) (+ wpe(positions) for GPT-2);  x = block_l(x) for every layer;
+ *   x = embed(ids) (× √C for Gemma; + wpe(positions) for GPT-2);  x = block_l(x) for every layer;
  *   logits [N, V] = final_norm(x)·W_headᵀ;  tokenLoss [N] = cross-entropy(logits, targets)
  * and, for training, backward in reverse: dlogits (in place of the logits, scaled by lossScale),
  * through lm_head and the final norm into grad.dResid, then every block.
@@ -37,7 +37,7 @@ export function recordForward(ctx: StepContext, o: ForwardOptions): Tensor {
     embeddingLookup(rec, ctx.ids, weights.get('transformer.wte.weight'), x0);
     positionEmbeddingAdd(rec, ctx.positions, weights.get('transformer.wpe.weight'), x0);
   } else {
-    embeddingLookup(rec, ctx.ids, weights.get('model.embed_tokens.weight'), x0);
+    embeddingLookup(rec, ctx.ids, weights.get('model.embed_tokens.weight'), x0, config.embedScale ?? 1);
   }
   for (let l = 0; l < L; l++) blockForward(ctx, l);
   const xf = acts.get('final.x', [N, C]);

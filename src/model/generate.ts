@@ -39,9 +39,6 @@ export async function generate(net: Network, promptIds: number[], o: GenerateOpt
   if (config.learnedPositions && S > config.maxPositions) {
     throw new Error(`generate: ${promptIds.length} prompt + ${o.maxNewTokens} new tokens exceed the model's ${config.maxPositions} positions; ask for fewer new tokens.`);
   }
-  if (config.slidingWindow !== null && S > config.slidingWindow) {
-    throw new Error(`generate: ${S} tokens exceed the model's sliding window (${config.slidingWindow}); ask for fewer new tokens.`);
-  }
   const stop = new Set(o.stopIds ?? eosIds(net));
   const { kvHeads: KV, headDim: D, layers: L } = config;
   const owned: Tensor[] = [];

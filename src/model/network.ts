@@ -48,6 +48,7 @@ export class Network {
   private staging: GPUBuffer[] = [];
   private readonly zeros: GPUBuffer;
   private readonly invFreq: Float32Array | null;
+  private readonly invFreqLocal: Float32Array | null;
   private readonly entries = new Map<string, { entry: LayoutEntry; index: number }>();
 
   private constructor(
@@ -58,10 +59,8 @@ export class Network {
   ) {
     this.config = model.config;
     const c = this.config;
-    if (c.slidingWindow !== null && opts.maxSeq > c.slidingWindow) {
-      throw new Error(`${model.source}: sequences of ${opts.maxSeq} tokens are longer than the model's sliding window (${c.slidingWindow}); use --seq-len ≤ ${c.slidingWindow}.`);
-    }
     this.invFreq = c.rope ? Float32Array.from(ropeInvFreq(c)) : null;
+    this.invFreqLocal = c.ropeLocal ? Float32Array.from(ropeInvFreq({ rope: c.ropeLocal })) : null;
     const layout = opts.adapter?.layout ?? null;
     let adapterBytes = 0;
     if (layout) {
@@ -100,9 +99,6 @@ export class Network {
   private ensurePlan(B: number, T: number): void {
     const p = this.acts.plan;
     if (B <= p.B && T <= p.T) return;
-    if (this.config.slidingWindow !== null && T > this.config.slidingWindow) {
-      throw new Error(`a batch of ${T} tokens is longer than the model's sliding window (${this.config.slidingWindow}); shorten the sequences.`);
-    }
     this.acts.destroy();
     this.acts = this.newActivations(Math.max(B, p.B), Math.max(T, p.T), p.training);
     this.memory = { ...this.memory, activationBytes: this.acts.plan.activationBytes };
@@ -193,7 +189,7 @@ export class Network {
     this.staging.push(stageInputs(this.gpu, rec, inp, { ids, positions, keyMask, targets }));
     return {
       rec, config: this.config, weights: this.weights, acts, B, T, ids, positions, keyMask, targets,
-      invFreq: this.invFreq, cache, rank: this.opts.adapter ? this.opts.adapter.layout.rank : null,
+      invFreq: this.invFreq, invFreqLocal: this.invFreqLocal, cache, rank: this.opts.adapter ? this.opts.adapter.layout.rank : null,
       site: (l, path) => this.site(acts, l, path, N, s),
     };
   }

@@ -11,7 +11,9 @@
  *   o_proj input), stats (softmax log-sum-exp), mid (the stream after attention), gate/up (SwiGLU
  *   backward) or fc (GELU backward), the LoRA h = drop(x)·Aᵀ [N, R] of every adapted module, and
  *   the normed inputs n1/n2 and the MLP activation only when an adapted module reads them (LoRA's
- *   dA needs its input x; a frozen linear's input gradient does not).
+ *   dA needs its input x; a frozen linear's input gradient does not). With q/k norms (Qwen3,
+ *   Gemma 3) also q and k before their norm and the norms' rstd per head; with Gemma 3's output
+ *   norms the o_proj and down_proj outputs and those norms' rstd.
  * Nothing is recomputed: the kept tensors are the forward's own, so backward is exact.
  */
 import type { Gpu } from '../gpu/device.ts';
@@ -103,6 +105,12 @@ export function planMemory(config: ModelConfig, o: PlanOptions): MemoryPlan {
     layerRows(l, 'fc', I, true);
     if (!ln) layerRows(l, 'up', I, true);
     layerRows(l, 'act', I, adapted(paths.mlpOut));
+    if (config.qkNorm) {
+      for (const [name, floats] of [['qRaw', H * D], ['kRaw', KV * D], ['rstdQ', H], ['rstdK', KV]] as const) layerRows(l, name, floats, true);
+    }
+    if (config.sandwichNorms) {
+      for (const [name, floats] of [['attnOut', C], ['mlpOut', C], ['rstdPostAttn', 1], ['rstdPostMlp', 1]] as const) layerRows(l, name, floats, true);
+    }
     for (const path of [...paths.qkv, paths.o, ...paths.mlpIn, paths.mlpOut]) {
       if (adapted(path) && rank !== null) layerRows(l, `h.${path}`, rank, true);
     }
@@ -114,6 +122,11 @@ export function planMemory(config: ModelConfig, o: PlanOptions): MemoryPlan {
       rows(`grad.${name}`, floats);
     }
     if (rank !== null) rows('grad.dh', rank);
+    if (config.qkNorm) {
+      rows('grad.dqRaw', H * D);
+      rows('grad.dkRaw', KV * D);
+    }
+    if (config.sandwichNorms) rows('grad.dPost', C);
     if (gpt2Qkv) {
       for (const part of ['dbq', 'dbk', 'dbv']) add(`lora.${part}`, C * rank! * 4);
       add('lora.db3', 3 * C * rank! * 4);

@@ -43,6 +43,9 @@ export interface OnnxExportOptions {
 }
 
 function decoderGraph(config: ModelConfig, weights: WeightSource, adapter: ExportAdapter | null, dtype: ExportDtype): ModelMsg {
+  if (config.qkNorm || config.sandwichNorms || config.layerWindows || config.embedScale !== undefined) {
+    throw new Error(`export: the ONNX export builds Llama, Mistral, Qwen2 and GPT-2 graphs; ${config.hfModelType} (q/k norms${config.sandwichNorms ? ', Gemma 3\'s output norms and sliding layers' : ''}) is not exported to ONNX yet — export the PEFT adapter or the merged safetensors model instead`);
+  }
   const g = new GraphBuilder(dtype);
   const ctx = { g, cfg: config, w: mergedWeights(weights, adapter) };
   if (config.arch === 'gpt2') buildGpt2Graph(ctx);

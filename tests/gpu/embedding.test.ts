@@ -46,6 +46,17 @@ describe('embedding lookup on the GPU', () => {
     });
   }
 
+  it('scales looked-up bf16 rows by Gemma\'s √C: one f32 product per value', async () => {
+    const gpu = await testGpu();
+    const tab = table(gpu, 'test.wte.scaled', V, 'bf16', 3);
+    const tokenIds = ids(N, V, 4);
+    const tIds = gpu.pool.upload('test.ids', [N], 'i32', tokenIds);
+    const out = emptyTensor(gpu, 'test.out', [N, C]);
+    const scale = Math.fround(Math.sqrt(640));
+    const [y] = await run(gpu, (rec) => embeddingLookup(rec, tIds, tab.t, out, scale), out);
+    expect(Array.from(y)).toEqual(Array.from(embeddingLookupRef(tokenIds, tab.values, V, C), (v) => Math.fround(v * scale)));
+  });
+
   it('adds learned positions from a second table of another dtype, positions not starting at 0', async () => {
     const gpu = await testGpu();
     const [B, T, P] = [3, 13, 41];

@@ -10,7 +10,7 @@ import { f32ToBf16, f32ToF16 } from '../../src/io/halfs.ts';
 import { writeSafetensors, type SafeDtype, type SafeTensorInput } from '../../src/io/safetensors.ts';
 import { rng } from './numeric.ts';
 
-export type TinyKind = 'llama' | 'mistral' | 'qwen2' | 'gpt2';
+export type TinyKind = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma3' | 'gpt2';
 
 export interface TinyOptions {
   dtype?: SafeDtype;
@@ -40,6 +40,20 @@ export function tinyConfigJson(kind: TinyKind): Record<string, unknown> {
       return { ...llamaLike, architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', vocab_size: 100, hidden_size: 24, intermediate_size: 40,
         num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, rope_theta: 1000000.0, rms_norm_eps: 1e-6,
         use_sliding_window: false, sliding_window: 32768, tie_word_embeddings: true };
+    case 'qwen3':
+      // head_dim 12 is not hidden / heads (32 / 4): Qwen3 sets it on its own.
+      return { ...llamaLike, architectures: ['Qwen3ForCausalLM'], model_type: 'qwen3', vocab_size: 100, hidden_size: 32, intermediate_size: 40,
+        num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 12, rope_theta: 1000000.0, rms_norm_eps: 1e-6,
+        attention_bias: false, use_sliding_window: false, sliding_window: null, max_window_layers: 2, tie_word_embeddings: true };
+    case 'gemma3':
+      // Layers 0 and 2 slide over 3 positions (local RoPE base), layer 1 attends to all; the score
+      // scale 1/√12 differs from 1/√head_dim.
+      return { architectures: ['Gemma3ForCausalLM'], model_type: 'gemma3_text', vocab_size: 100, hidden_size: 24, intermediate_size: 40,
+        num_hidden_layers: 3, num_attention_heads: 2, num_key_value_heads: 1, head_dim: 16, hidden_activation: 'gelu_pytorch_tanh',
+        max_position_embeddings: 128, rms_norm_eps: 1e-6, rope_theta: 1000000.0, rope_local_base_freq: 10000.0, rope_scaling: null,
+        query_pre_attn_scalar: 12, sliding_window: 3, layer_types: ['sliding_attention', 'full_attention', 'sliding_attention'],
+        attn_logit_softcapping: null, final_logit_softcapping: null, attention_bias: false, tie_word_embeddings: true,
+        bos_token_id: 2, eos_token_id: 1, pad_token_id: 0, torch_dtype: 'float32' };
     case 'gpt2':
       return { architectures: ['GPT2LMHeadModel'], model_type: 'gpt2', activation_function: 'gelu_new', vocab_size: 100, n_embd: 32,
         n_head: 4, n_layer: 2, n_positions: 64, n_ctx: 64, layer_norm_epsilon: 1e-5, bos_token_id: 0, eos_token_id: 0 };
@@ -47,15 +61,19 @@ export function tinyConfigJson(kind: TinyKind): Record<string, unknown> {
 }
 
 /** name → [shape, kind] where kind picks the random distribution. */
-type Spec = [string, number[], 'weight' | 'bias' | 'norm'];
+type Spec = [string, number[], 'weight' | 'bias' | 'norm' | 'zeroNorm'];
 
 function llamaSpecs(c: Record<string, number | boolean>, kind: TinyKind): Spec[] {
   const C = c.hidden_size as number, H = c.num_attention_heads as number, KV = (c.num_key_value_heads ?? H) as number;
   const D = (c.head_dim ?? C / H) as number, I = c.intermediate_size as number, V = c.vocab_size as number;
   const specs: Spec[] = [['model.embed_tokens.weight', [V, C], 'weight']];
+  // Gemma's RMSNorm multiplies by (1 + w): its weights sit around 0.
+  const norm = kind === 'gemma3' ? 'zeroNorm' : 'norm';
   for (let l = 0; l < (c.num_hidden_layers as number); l++) {
     const p = `model.layers.${l}.`;
-    specs.push([`${p}input_layernorm.weight`, [C], 'norm'], [`${p}post_attention_layernorm.weight`, [C], 'norm']);
+    specs.push([`${p}input_layernorm.weight`, [C], norm], [`${p}post_attention_layernorm.weight`, [C], norm]);
+    if (kind === 'gemma3') specs.push([`${p}pre_feedforward_layernorm.weight`, [C], norm], [`${p}post_feedforward_layernorm.weight`, [C], norm]);
+    if (kind === 'qwen3' || kind === 'gemma3') specs.push([`${p}self_attn.q_norm.weight`, [D], norm], [`${p}self_attn.k_norm.weight`, [D], norm]);
     specs.push([`${p}self_attn.q_proj.weight`, [H * D, C], 'weight'], [`${p}self_attn.k_proj.weight`, [KV * D, C], 'weight']);
     specs.push([`${p}self_attn.v_proj.weight`, [KV * D, C], 'weight'], [`${p}self_attn.o_proj.weight`, [C, H * D], 'weight']);
     if (kind === 'qwen2' || c.attention_bias === true) {
@@ -64,7 +82,7 @@ function llamaSpecs(c: Record<string, number | boolean>, kind: TinyKind): Spec[]
     if (kind === 'llama' && c.attention_bias === true) specs.push([`${p}self_attn.o_proj.bias`, [C], 'bias']);
     specs.push([`${p}mlp.gate_proj.weight`, [I, C], 'weight'], [`${p}mlp.up_proj.weight`, [I, C], 'weight'], [`${p}mlp.down_proj.weight`, [C, I], 'weight']);
   }
-  specs.push(['model.norm.weight', [C], 'norm']);
+  specs.push(['model.norm.weight', [C], norm]);
   if (c.tie_word_embeddings !== true) specs.push(['lm_head.weight', [V, C], 'weight']);
   return specs;
 }
@@ -92,7 +110,7 @@ function randomTensor(spec: Spec, next: () => number, dtype: SafeDtype): SafeTen
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const u = next() * 2 - 1;
-    v[i] = kind === 'norm' ? 1 + 0.2 * u : kind === 'bias' ? 0.1 * u : 0.6 * u;
+    v[i] = kind === 'norm' ? 1 + 0.2 * u : kind === 'zeroNorm' ? 0.2 * u : kind === 'bias' ? 0.1 * u : 0.6 * u;
   }
   const data = dtype === 'F32' ? v : dtype === 'F16' ? f32ToF16(v) : f32ToBf16(v);
   return { name, dtype, shape, data };

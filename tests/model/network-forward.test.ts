@@ -9,7 +9,8 @@ import type { SafeDtype } from '../../src/io/safetensors.ts';
 const LENGTHS = [7, 4];
 const cases: [TinyKind, SafeDtype][] = [
   ['llama', 'F32'], ['llama', 'BF16'], ['mistral', 'F32'], ['mistral', 'F16'],
-  ['qwen2', 'F32'], ['qwen2', 'BF16'], ['gpt2', 'F32'], ['gpt2', 'F16'],
+  ['qwen2', 'F32'], ['qwen2', 'BF16'], ['qwen3', 'F32'], ['qwen3', 'BF16'], ['gemma3', 'F32'], ['gemma3', 'BF16'],
+  ['gpt2', 'F32'], ['gpt2', 'F16'],
 ];
 
 describe('GPU network forward vs the float64 reference', () => {

@@ -23,7 +23,7 @@ function relToMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('LoRA in the GPU network', () => {
-  for (const kind of ['llama', 'gpt2'] as TinyKind[]) {
+  for (const kind of ['llama', 'qwen3', 'gemma3', 'gpt2'] as TinyKind[]) {
     it(`${kind}: with B = 0 the logits are bitwise the base model's`, async () => {
       const gpu = await testGpu();
       const model = tinyModel(kind);

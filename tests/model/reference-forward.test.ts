@@ -23,7 +23,7 @@ function withTensors(base: WeightSource, replace: Record<string, { shape: number
 const rows = (logits: Float64Array, V: number, from: number, to: number) => logits.slice(from * V, to * V);
 
 describe('reference forward: properties of causal attention and RoPE', () => {
-  for (const kind of ['llama', 'qwen2', 'mistral', 'gpt2'] as TinyKind[]) {
+  for (const kind of ['llama', 'qwen2', 'qwen3', 'gemma3', 'mistral', 'gpt2'] as TinyKind[]) {
     it(`${kind}: a later token never changes earlier logits`, () => {
       const m = load(kind);
       const ref = new ReferenceModel(m.config, m.weights);
@@ -34,7 +34,8 @@ describe('reference forward: properties of causal attention and RoPE', () => {
       expect(maxRelError(rows(b, V, 5, 6), rows(a, V, 5, 6))).toBeGreaterThan(1e-3);
     });
 
-    it(`${kind}: left padding with HF position ids leaves the real tokens' logits unchanged`, () => {
+    // Gemma 3's windows count indices, as HF's masks do: left padding shifts them.
+    if (kind !== 'gemma3') it(`${kind}: left padding with HF position ids leaves the real tokens' logits unchanged`, () => {
       const m = load(kind);
       const ref = new ReferenceModel(m.config, m.weights);
       const V = m.config.vocabSize;
@@ -45,7 +46,7 @@ describe('reference forward: properties of causal attention and RoPE', () => {
     });
   }
 
-  for (const kind of ['llama', 'qwen2'] as TinyKind[]) {
+  for (const kind of ['llama', 'qwen2', 'qwen3', 'gemma3'] as TinyKind[]) {
     it(`${kind}: RoPE is relative — shifting every position by 7 changes nothing`, () => {
       const m = load(kind);
       const ref = new ReferenceModel(m.config, m.weights);
@@ -68,6 +69,19 @@ describe('reference forward: properties of causal attention and RoPE', () => {
     expect(maxRelError(rows(b, V, 2, 3), rows(a, V, 2, 3))).toBeGreaterThan(1e-3);
     const full = new ReferenceModel(load('mistral').config, m.weights);
     expect(maxRelError(rows(full.forward([70, 71, ...TOKENS.slice(2, 5)]), V, 4, 5), rows(full.forward(TOKENS.slice(0, 5)), V, 4, 5))).toBeGreaterThan(1e-3);
+  });
+
+  it('gemma3: sliding layers of W=2 over 3 layers: position 6 sees tokens 3..6 only', () => {
+    const m = load('gemma3', { sliding_window: 2, layer_types: ['sliding_attention', 'sliding_attention', 'sliding_attention'] });
+    expect(m.config.layerWindows).toEqual([2, 2, 2]);
+    const ref = new ReferenceModel(m.config, m.weights);
+    const V = m.config.vocabSize;
+    const a = ref.forward(TOKENS.slice(0, 7));
+    expect(rows(ref.forward([70, 71, 72, ...TOKENS.slice(3, 7)]), V, 6, 7)).toEqual(rows(a, V, 6, 7));
+    expect(maxRelError(rows(ref.forward([...TOKENS.slice(0, 3), 73, ...TOKENS.slice(4, 7)]), V, 6, 7), rows(a, V, 6, 7))).toBeGreaterThan(1e-3);
+    // The tiny model's layer 1 attends to everything: then token 0 reaches position 6.
+    const mixed = new ReferenceModel(load('gemma3', { sliding_window: 2 }).config, m.weights);
+    expect(maxRelError(rows(mixed.forward([70, ...TOKENS.slice(1, 7)]), V, 6, 7), rows(mixed.forward(TOKENS.slice(0, 7)), V, 6, 7))).toBeGreaterThan(1e-3);
   });
 });
 

@@ -1,11 +1,17 @@
 /**
  * An independent, readable CPU float64 forward of whole networks, written from the Hugging Face
- * modelling code (modeling_llama.py / modeling_mistral.py / modeling_qwen2.py / modeling_gpt2.py),
+ * modelling code (modeling_llama.py / modeling_mistral.py / modeling_qwen2.py / modeling_qwen3.py /
+ * modeling_gemma3.py / modeling_gpt2.py),
  * for tests only. No cache, no batching, no cleverness: every tensor is a Float64Array in
  * row-major order, weights HF `[out, in]`.
  *
  * llama family, per layer:  n = RMSNorm(x);  x += o_proj(attn(RoPE(q(n)), RoPE(k(n)), v(n)))
  *                           n = RMSNorm(x);  x += down(silu(gate(n)) · up(n))
+ *   Qwen3 and Gemma 3: q and k RMSNormed per head (q_norm / k_norm [D]) before RoPE.
+ *   Gemma 3: x = embed · √C; every RMSNorm multiplies by (1 + w); scores scaled by
+ *   query_pre_attn_scalar^-½; x += post_attention_layernorm(attn), then with
+ *   n = pre_feedforward_layernorm(x): x += post_feedforward_layernorm(down(gelu_tanh(gate(n)) · up(n)));
+ *   sliding layers attend to the last W positions with their own RoPE base (rope_local_base_freq).
  * gpt2, per layer:          n = LN(x);  x += c_proj(attn(split(c_attn(n))));  n = LN(x);  x += c_proj(gelu_tanh(c_fc(n)))
  * then the final norm and lm_head (or the tied embeddings): logits [T, V].
  *
@@ -40,9 +46,16 @@ export interface RefForwardOptions {
 export class ReferenceModel {
   private cache = new Map<string, Float64Array>();
   private invFreq: Float64Array | null;
+  private invFreqLocal: Float64Array | null;
 
   constructor(readonly config: ModelConfig, readonly weights: WeightSource) {
     this.invFreq = config.rope ? ropeInvFreq(config) : null;
+    this.invFreqLocal = config.ropeLocal ? ropeInvFreq({ rope: config.ropeLocal }) : null;
+  }
+
+  /** Layer l's sliding window (null: full attention), from the config as HF's layer_types. */
+  window(l: number): number | null {
+    return this.config.layerWindows ? this.config.layerWindows[l] : this.config.slidingWindow;
   }
 
   /** A weight as float64 (cached). */
@@ -88,10 +101,11 @@ export class ReferenceModel {
     return y;
   }
 
-  norm(x: Float64Array, T: number, name: string): Float64Array {
-    const C = this.config.hidden;
+  norm(x: Float64Array, T: number, name: string, C = this.config.hidden): Float64Array {
     const eps = this.config.normEps;
-    const g = this.w(`${name}.weight`);
+    const stored = this.w(`${name}.weight`);
+    // Gemma3RMSNorm: x̂ · (1 + w).
+    const g = this.config.normPlusOne ? stored.map((v) => 1 + v) : stored;
     const beta = this.config.norm === 'layernorm' ? this.w(`${name}.bias`) : null;
     const y = new Float64Array(T * C);
     for (let t = 0; t < T; t++) {
@@ -109,11 +123,11 @@ export class ReferenceModel {
     return y;
   }
 
-  /** Rotate-half RoPE in place on [T, nHeads, D]. */
-  rope(x: Float64Array, T: number, nHeads: number, positions: number[]): void {
+  /** Rotate-half RoPE in place on [T, nHeads, D], with layer l's frequencies. */
+  rope(x: Float64Array, T: number, nHeads: number, positions: number[], l = 0): void {
     const D = this.config.headDim;
     const half = this.config.rope!.rotaryDims / 2;
-    const f = this.invFreq!;
+    const f = this.invFreqLocal && this.window(l) !== null ? this.invFreqLocal : this.invFreq!;
     for (let t = 0; t < T; t++) {
       for (let h = 0; h < nHeads; h++) {
         const base = (t * nHeads + h) * D;
@@ -128,9 +142,11 @@ export class ReferenceModel {
     }
   }
 
-  /** Causal GQA attention: q [T, H, D], k/v [T, KV, D] → [T, H·D]. */
-  attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number, mask: number[]): Float64Array {
-    const { heads: H, kvHeads: KV, headDim: D, slidingWindow } = this.config;
+  /** Causal GQA attention of layer l: q [T, H, D], k/v [T, KV, D] → [T, H·D]. */
+  attention(q: Float64Array, k: Float64Array, v: Float64Array, T: number, mask: number[], l = 0): Float64Array {
+    const { heads: H, kvHeads: KV, headDim: D } = this.config;
+    const slidingWindow = this.window(l);
+    const scale = this.config.attnScale ?? 1 / Math.sqrt(D);
     const group = H / KV;
     const out = new Float64Array(T * H * D);
     const scores = new Float64Array(T);
@@ -146,7 +162,7 @@ export class ReferenceModel {
           }
           let dot = 0;
           for (let d = 0; d < D; d++) dot += q[(t * H + h) * D + d] * k[(s * KV + g) * D + d];
-          scores[s] = dot / Math.sqrt(D);
+          scores[s] = dot * scale;
           max = Math.max(max, scores[s]);
         }
         if (max === -Infinity) continue;
@@ -178,7 +194,7 @@ export class ReferenceModel {
     let x: Float64Array = new Float64Array(T * C);
     for (let t = 0; t < T; t++) {
       if (tokens[t] < 0 || tokens[t] >= V) throw new Error(`token ${tokens[t]} at ${t} is outside the vocabulary (0..${V - 1})`);
-      for (let i = 0; i < C; i++) x[t * C + i] = E[tokens[t] * C + i];
+      for (let i = 0; i < C; i++) x[t * C + i] = E[tokens[t] * C + i] * (c.embedScale ?? 1);
       if (gpt2) {
         const P = this.w('transformer.wpe.weight');
         for (let i = 0; i < C; i++) x[t * C + i] += P[positions[t] * C + i];
@@ -198,15 +214,24 @@ export class ReferenceModel {
     const q = this.linear(n, T, `${p}self_attn.q_proj`, H * D, C, this.config.qkvBias, lora);
     const k = this.linear(n, T, `${p}self_attn.k_proj`, KV * D, C, this.config.qkvBias, lora);
     const v = this.linear(n, T, `${p}self_attn.v_proj`, KV * D, C, this.config.qkvBias, lora);
-    this.rope(q, T, H, positions);
-    this.rope(k, T, KV, positions);
-    const a = this.linear(this.attention(q, k, v, T, mask), T, `${p}self_attn.o_proj`, C, H * D, this.config.attnOutBias, lora);
+    const sandwich = !!this.config.sandwichNorms;
+    if (this.config.qkNorm) {
+      // q_norm / k_norm: RMSNorm over each head's D values (rows of [T·heads, D]).
+      q.set(this.norm(q, T * H, `${p}self_attn.q_norm`, D));
+      k.set(this.norm(k, T * KV, `${p}self_attn.k_norm`, D));
+    }
+    this.rope(q, T, H, positions, l);
+    this.rope(k, T, KV, positions, l);
+    let a = this.linear(this.attention(q, k, v, T, mask, l), T, `${p}self_attn.o_proj`, C, H * D, this.config.attnOutBias, lora);
+    if (sandwich) a = this.norm(a, T, `${p}post_attention_layernorm`);
     const h = x.map((xi, i) => xi + a[i]);
-    const n2 = this.norm(h, T, `${p}post_attention_layernorm`);
+    const n2 = this.norm(h, T, sandwich ? `${p}pre_feedforward_layernorm` : `${p}post_attention_layernorm`);
     const gate = this.linear(n2, T, `${p}mlp.gate_proj`, I, C, this.config.mlpBias, lora);
     const up = this.linear(n2, T, `${p}mlp.up_proj`, I, C, this.config.mlpBias, lora);
-    const act = gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]);
-    const m = this.linear(act, T, `${p}mlp.down_proj`, C, I, this.config.mlpBias, lora);
+    const gelu = (u: number) => 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u ** 3)));
+    const act = this.config.activation === 'gelu_tanh' ? gate.map((g, i) => gelu(g) * up[i]) : gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]);
+    let m = this.linear(act, T, `${p}mlp.down_proj`, C, I, this.config.mlpBias, lora);
+    if (sandwich) m = this.norm(m, T, `${p}post_feedforward_layernorm`);
     return h.map((hi, i) => hi + m[i]);
   }
 
