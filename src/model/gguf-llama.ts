@@ -1,5 +1,5 @@
 /**
- * GGUF llama tensors as Hugging Face tensors. Names map `blk.N.attn_q.weight` →
+ * GGUF llama / qwen3 / gemma3 tensors as Hugging Face tensors. Names map `blk.N.attn_q.weight` →
  * `model.layers.N.self_attn.q_proj.weight` (and so on); GGUF dims are reversed relative to HF
  * (dims[0] is the fastest, HF's last), so a row-major [out, in] weight is stored as dims [in, out]
  * with the same bytes. llama.cpp's convert_hf_to_gguf.py permutes the rows of q_proj (per query
@@ -8,13 +8,15 @@
  *   permute(w, n_head) = w.reshape(n_head, 2, D/2, in).swapaxes(1, 2).reshape(w.shape)
  *
  * i.e. GGUF row h·D + 2j + s holds HF row h·D + s·D/2 + j (s ∈ {0, 1}, j < D/2). We apply the
- * inverse, so everything downstream uses HF's rotate-half RoPE.
+ * inverse, so everything downstream uses HF's rotate-half RoPE. Qwen3 and Gemma 3 run llama.cpp's
+ * NEOX (rotate-half) RoPE, so their converter leaves q and k alone. Gemma's converter stores every
+ * norm as 1 + w (Gemma3RMSNorm's gain); we take the 1 off (in f32) to keep HF's convention.
  */
 import { FormatError } from '../io/errors.ts';
 import { GGML_BF16, GGML_F16, GGML_F32 } from '../io/ggml-types.ts';
 import { ggufTensorBytes, type GgufFile, type GgufTensorInfo } from '../io/gguf.ts';
 import type { ModelConfig } from './config.ts';
-import { weightTable, type WeightDtype, type WeightEntry, type WeightSource } from './weights.ts';
+import { bytesToF32, weightTable, type WeightDtype, type WeightEntry, type WeightSource } from './weights.ts';
 
 const TOP_LEVEL: Record<string, string> = {
   'token_embd.weight': 'model.embed_tokens.weight',
@@ -32,14 +34,26 @@ const PER_LAYER: Record<string, string> = {
   ffn_down: 'mlp.down_proj',
   attn_norm: 'input_layernorm',
   ffn_norm: 'post_attention_layernorm',
+  attn_q_norm: 'self_attn.q_norm',
+  attn_k_norm: 'self_attn.k_norm',
 };
 
-/** The HF name of a GGUF llama tensor, or null when the name is not one llama uses. */
-export function ggufToHfName(name: string): string | null {
+/** Gemma 3 (gguf-py's tensor names): four norms per block, ffn_norm being the one before the MLP. */
+const GEMMA3_PER_LAYER: Record<string, string> = {
+  ...PER_LAYER,
+  post_attention_norm: 'post_attention_layernorm',
+  ffn_norm: 'pre_feedforward_layernorm',
+  post_ffw_norm: 'post_feedforward_layernorm',
+};
+
+/** The HF name of a GGUF tensor of `arch` (llama, qwen3, gemma3), or null when that arch has no such tensor. */
+export function ggufToHfName(name: string, arch = 'llama'): string | null {
   if (name in TOP_LEVEL) return TOP_LEVEL[name];
   const m = /^blk\.(\d+)\.([a-z_]+)\.(weight|bias)$/.exec(name);
-  if (!m || !(m[2] in PER_LAYER)) return null;
-  return `model.layers.${m[1]}.${PER_LAYER[m[2]]}.${m[3]}`;
+  const table = arch === 'gemma3' ? GEMMA3_PER_LAYER : PER_LAYER;
+  if (!m || !(m[2] in table)) return null;
+  if (arch === 'llama' && (m[2] === 'attn_q_norm' || m[2] === 'attn_k_norm')) return null;
+  return `model.layers.${m[1]}.${table[m[2]]}.${m[3]}`;
 }
 
 /**
@@ -68,13 +82,14 @@ export function unpermuteRows(raw: Uint8Array, rows: number, rowBytes: number, h
 
 const GGML_DTYPES = new Map<number, WeightDtype>([[GGML_F32, 'f32'], [GGML_F16, 'f16'], [GGML_BF16, 'bf16']]);
 
-/** The tensors of a GGUF llama file in HF names and layout (views, except the un-permuted q/k). */
+/** The tensors of a GGUF llama/qwen3/gemma3 file in HF names and layout (views, except the un-permuted q/k and Gemma's norms). */
 export function weightsFromGguf(file: GgufFile, bytes: Uint8Array, config: ModelConfig): WeightSource {
   const entries = new Map<string, WeightEntry>();
+  const arch = ({ llama: 'llama', qwen3: 'qwen3', gemma3_text: 'gemma3' } as Record<string, string>)[config.hfModelType] ?? 'llama';
   for (const t of file.tensors) {
-    const name = ggufToHfName(t.name);
+    const name = ggufToHfName(t.name, arch);
     if (name === null) {
-      throw new FormatError(file.source, `tensor '${t.name}' is not part of a llama model as tsugiki knows it; the file may be another architecture`);
+      throw new FormatError(file.source, `tensor '${t.name}' is not part of a ${arch} model as tsugiki knows it; the file may be another architecture`);
     }
     const dtype = GGML_DTYPES.get(t.type);
     if (!dtype) {
@@ -82,10 +97,22 @@ export function weightsFromGguf(file: GgufFile, bytes: Uint8Array, config: Model
     }
     const shape = [...t.dims].reverse();
     const raw = () => ggufTensorBytes(file, bytes, t);
-    const heads = name.endsWith('q_proj.weight') ? config.heads : name.endsWith('k_proj.weight') ? config.kvHeads : 0;
+    if (config.normPlusOne && /norm\.weight$/.test(name)) {
+      entries.set(name, { shape, dtype: 'f32', file: file.source, read: () => minusOne(raw(), dtype) });
+      continue;
+    }
+    const permuted = arch === 'llama';
+    const heads = !permuted ? 0 : name.endsWith('q_proj.weight') ? config.heads : name.endsWith('k_proj.weight') ? config.kvHeads : 0;
     entries.set(name, { shape, dtype, file: file.source, read: heads > 0 ? unpermuted(t, raw, shape, config.headDim) : raw });
   }
   return weightTable(file.source, entries);
+}
+
+/** A Gemma norm stored as 1 + w back to w, as f32 bytes. */
+function minusOne(raw: Uint8Array, dtype: WeightDtype): Uint8Array {
+  const w = bytesToF32(raw, dtype);
+  for (let i = 0; i < w.length; i++) w[i] -= 1;
+  return new Uint8Array(w.buffer);
 }
 
 function unpermuted(t: GgufTensorInfo, raw: () => Uint8Array, shape: number[], headDim: number): () => Uint8Array {
