@@ -1,6 +1,7 @@
 import { ChatTemplate, noChatTemplateError } from './chat-template.ts';
 import { SPACE_MARK, SpmModel, TokenType, spmEscape } from './spm.ts';
 import type { DecodeOptions, EncodeOptions, Tokenizer } from './tokenizer.ts';
+import { tokenizerFromGgufBpe } from './tokenizer-gguf-bpe.ts';
 
 /** GGUF stores "no such token" as -1 or as u32 0xFFFFFFFF. */
 function tokenId(meta: Record<string, unknown>, key: string, vocabSize: number): number | null {
@@ -18,14 +19,15 @@ function numberArray(v: unknown): number[] | null {
 
 /**
  * A tokenizer from GGUF metadata with a SentencePiece vocabulary (`tokenizer.ggml.model` =
- * "llama"): Llama 1/2, TinyLlama, the llama2.c tinyllamas. Throws for other vocabularies
- * (GPT-2-style BPE in GGUF): load the model's tokenizer.json instead.
+ * "llama"): Llama 1/2, TinyLlama, the llama2.c tinyllamas, Gemma 3. Byte-level BPE vocabularies
+ * ("gpt2": Qwen3, Llama 3) go to tokenizer-gguf-bpe.ts; other vocabularies throw.
  */
 export function tokenizerFromGguf(meta: Record<string, unknown>): Tokenizer {
   const model = meta['tokenizer.ggml.model'];
+  if (model === 'gpt2') return tokenizerFromGgufBpe(meta);
   if (model !== 'llama') {
     throw new Error(
-      `GGUF tokenizer "${String(model)}" is not supported here (only "llama" SentencePiece ` +
+      `GGUF tokenizer "${String(model)}" is not supported here (only "llama" SentencePiece and "gpt2" BPE ` +
         'vocabularies are); load the model from its Hugging Face folder with tokenizer.json instead',
     );
   }

@@ -6,6 +6,10 @@
  *   llama    llama      permuted for adjacent-pair RoPE  rope_freqs.weight [D/2] for llama3 scaling
  *   mistral  llama      permuted                         (sliding window not stored, as convert does)
  *   qwen2    qwen2      unchanged (NeoX RoPE)            q/k/v biases
+ *   qwen3    qwen3      unchanged (NeoX RoPE)            attn_q_norm / attn_k_norm [D]
+ *   gemma3   gemma3     unchanged (NeoX RoPE)            four norms per block, every norm stored as
+ *                                                        1 + w (conversion Gemma3Model.norm_shift),
+ *                                                        gemma3.attention.sliding_window
  *
  * Names: model.layers.N.self_attn.q_proj.weight → blk.N.attn_q.weight (etc.),
  * model.embed_tokens → token_embd, model.norm → output_norm, lm_head → output.
@@ -25,6 +29,8 @@ export interface GgufFamily {
   permuteQK: boolean;
   /** HF per-layer module (after `model.layers.N.`) → GGUF tensor base (after `blk.N.`). */
   layerNames: Record<string, string>;
+  /** Added to every `*norm.weight` (Gemma's converter stores the gain 1 + w). */
+  normShift?: number;
 }
 
 const LLAMA_LAYER_NAMES: Record<string, string> = {
@@ -44,6 +50,14 @@ export const GGUF_FAMILIES: Record<string, GgufFamily> = {
   llama: { arch: 'llama', permuteQK: true, layerNames: LLAMA_LAYER_NAMES },
   mistral: { arch: 'llama', permuteQK: true, layerNames: LLAMA_LAYER_NAMES },
   qwen2: { arch: 'qwen2', permuteQK: false, layerNames: LLAMA_LAYER_NAMES },
+  qwen3: { arch: 'qwen3', permuteQK: false, layerNames: { ...LLAMA_LAYER_NAMES, 'self_attn.q_norm': 'attn_q_norm', 'self_attn.k_norm': 'attn_k_norm' } },
+  gemma3_text: {
+    arch: 'gemma3', permuteQK: false, normShift: 1,
+    layerNames: {
+      ...LLAMA_LAYER_NAMES, 'self_attn.q_norm': 'attn_q_norm', 'self_attn.k_norm': 'attn_k_norm',
+      post_attention_layernorm: 'post_attention_norm', pre_feedforward_layernorm: 'ffn_norm', post_feedforward_layernorm: 'post_ffw_norm',
+    },
+  },
 };
 
 const TOP_LEVEL: Record<string, string> = {
@@ -58,7 +72,32 @@ export function ggufFamily(config: ModelConfig): GgufFamily {
   if (!family || config.arch !== 'llama') {
     throw new Error(`GGUF export: ${config.hfModelType} models cannot be written as GGUF yet (supported: ${Object.keys(GGUF_FAMILIES).join(', ')}); export a PEFT adapter or ONNX instead`);
   }
+  if (family.arch === 'gemma3') checkGemma3Layout(config);
   return family;
+}
+
+/**
+ * GGUF stores only Gemma 3's window size: llama.cpp assumes the rest (llama-model.cpp,
+ * LLM_ARCH_GEMMA3: every sixth layer full, local RoPE base 10000, scores by 1/√D).
+ */
+function checkGemma3Layout(config: ModelConfig): void {
+  const windows = config.layerWindows ?? [];
+  const size = windows.find((w) => w !== null) ?? null;
+  const pattern = windows.every((w, l) => (w === null) === ((l + 1) % 6 === 0) && (w === null || w === size));
+  const problems = [
+    !pattern && 'its sliding layers are not every layer but each sixth (with one window size)',
+    config.ropeLocal?.theta !== 10000 && `its local RoPE base is ${config.ropeLocal?.theta}, not 10000`,
+    Math.abs((config.attnScale ?? 0) * Math.sqrt(config.headDim) - 1) > 1e-6 && 'its query_pre_attn_scalar is not head_dim',
+    config.rope?.scaling && 'its global layers scale RoPE',
+  ].filter(Boolean);
+  if (problems.length > 0) {
+    throw new Error(`GGUF export: llama.cpp would run this Gemma 3 model differently: ${problems.join('; ')}; llama.cpp's gemma3 assumes the released models' layout. Export a PEFT adapter or the merged safetensors model instead`);
+  }
+}
+
+/** The value added to an HF tensor when it is written (Gemma's norms: 1). */
+export function ggufValueShift(family: GgufFamily, hfName: string): number {
+  return family.normShift && /norm\.weight$/.test(hfName) ? family.normShift : 0;
 }
 
 /** The GGUF name of an HF tensor, or null when the family has no such tensor. */
@@ -120,5 +159,7 @@ export function ggufModelKeys(family: GgufFamily, config: ModelConfig): GgufKv[]
     kv.u32(`${a}.vocab_size`, config.vocabSize),
     kv.u32(`${a}.rope.dimension_count`, config.rope?.rotaryDims ?? config.headDim),
   ];
+  const window = config.layerWindows?.find((w) => w !== null);
+  if (family.arch === 'gemma3' && window) keys.push(kv.u32(`${a}.attention.sliding_window`, window));
   return keys;
 }

@@ -23,7 +23,7 @@ import type { SafeTensorInput } from '../io/safetensors.ts';
 import { slotView, type AdapterLayout } from '../lora/layout.ts';
 import { mergedCheckpoint, type MergeAdapter } from '../lora/merge.ts';
 import type { LoadedModel } from '../model/load-source.ts';
-import { ggufFamily, ggufModelKeys, hfToGgufName, permutedHeads, permuteRowsForGguf, ropeFreqFactors, type GgufFamily } from '../model/hf-to-gguf.ts';
+import { ggufFamily, ggufModelKeys, ggufValueShift, hfToGgufName, permutedHeads, permuteRowsForGguf, ropeFreqFactors, type GgufFamily } from '../model/hf-to-gguf.ts';
 import { tokenizerKeysFromGguf, tokenizerKeysFromHf } from '../model/gguf-tokenizer-keys.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { checkpointTensors, ggufTensors } from './merge-files.ts';
@@ -89,6 +89,8 @@ function ggufTensorsF32(family: GgufFamily, config: ModelConfig, tensors: readon
     const name = hfToGgufName(family, t.name);
     if (name === null) throw new Error(`GGUF export: ${source}: tensor '${t.name}' has no GGUF name in the ${family.arch} architecture; the model has parts llama.cpp's ${family.arch} does not load`);
     let values = widen(t);
+    const shift = ggufValueShift(family, t.name);
+    if (shift !== 0) values = values.map((v) => v + shift);
     const heads = permutedHeads(family, config, t.name);
     const rows = t.shape[0];
     if (heads > 0) values = permuteRowsForGguf(values, rows, values.length / rows, config.headDim);

@@ -58,6 +58,11 @@ export class ReferenceModel {
     return this.config.layerWindows ? this.config.layerWindows[l] : this.config.slidingWindow;
   }
 
+  /** PyTorch's gelu(approximate='tanh'), the GeGLU gate of Gemma (replaceable to model another engine's). */
+  gelu(u: number): number {
+    return 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u ** 3)));
+  }
+
   /** A weight as float64 (cached). */
   w(name: string): Float64Array {
     let t = this.cache.get(name);
@@ -228,8 +233,7 @@ export class ReferenceModel {
     const n2 = this.norm(h, T, sandwich ? `${p}pre_feedforward_layernorm` : `${p}post_attention_layernorm`);
     const gate = this.linear(n2, T, `${p}mlp.gate_proj`, I, C, this.config.mlpBias, lora);
     const up = this.linear(n2, T, `${p}mlp.up_proj`, I, C, this.config.mlpBias, lora);
-    const gelu = (u: number) => 0.5 * u * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (u + 0.044715 * u ** 3)));
-    const act = this.config.activation === 'gelu_tanh' ? gate.map((g, i) => gelu(g) * up[i]) : gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]);
+    const act = this.config.activation === 'gelu_tanh' ? gate.map((g, i) => this.gelu(g) * up[i]) : gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]);
     let m = this.linear(act, T, `${p}mlp.down_proj`, C, I, this.config.mlpBias, lora);
     if (sandwich) m = this.norm(m, T, `${p}post_feedforward_layernorm`);
     return h.map((hi, i) => hi + m[i]);
