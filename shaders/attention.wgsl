@@ -6,9 +6,10 @@
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(6) var<storage, read_write> out: array<f32>;
 
-const FQ: u32 = 16u;
-const FK: u32 = KT; // keys per block (attention_kv_tile.wgsl)
-const FR: u32 = 4u;
+// Query rows per workgroup: 16, or 8 for 256-wide heads (their tiles would not fit workgroup memory).
+override FQ: u32 = 16u;
+override FK: u32 = KT; // keys per block (attention_kv_tile.wgsl)
+override FR: u32 = 64u / FQ; // threads per query row
 
 var<workgroup> qs: array<f32, FQ * MAX_D>;
 var<workgroup> sc: array<f32, FQ * FK>; // scaled scores, NEG where not visible

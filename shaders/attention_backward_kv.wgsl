@@ -8,9 +8,10 @@
 @group(0) @binding(7) var<storage, read_write> dk: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dv: array<f32>;
 
-const KK: u32 = 8u;
-const KQ: u32 = 16u;
-const KR: u32 = 8u;
+// Keys per workgroup and query rows per block: 8 and 16, or 4 and 8 for 256-wide heads.
+override KK: u32 = 8u;
+override KQ: u32 = 16u;
+override KR: u32 = 64u / KK; // threads per key
 
 var<workgroup> ks: array<f32, KK * MAX_D>;
 var<workgroup> vs: array<f32, KK * MAX_D>;

@@ -8,9 +8,10 @@
 @group(0) @binding(7) var<storage, read> dout: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dq: array<f32>;
 
-const QQ: u32 = 8u;
-const QK: u32 = KT; // keys per block (attention_kv_tile.wgsl)
-const QR: u32 = 8u;
+// Query rows per workgroup: 8, or 4 for 256-wide heads.
+override QQ: u32 = 8u;
+override QK: u32 = KT; // keys per block (attention_kv_tile.wgsl)
+override QR: u32 = 64u / QQ; // threads per query row
 
 var<workgroup> qs: array<f32, QQ * MAX_D>;
 var<workgroup> dos: array<f32, QQ * MAX_D>;

@@ -2,7 +2,8 @@
 // forward (attention.wgsl) and dQ backward (attention_backward_q.wgsl), which both walk the visible
 // keys of a query tile in such blocks. Concatenated after attention_common.wgsl.
 
-const KT: u32 = 16u;
+// Keys per block: 16, or 8 for 256-wide heads (set per pipeline to stay within workgroup memory).
+override KT: u32 = 16u;
 
 var<workgroup> ks: array<f32, KT * MAX_D>;
 var<workgroup> vs: array<f32, KT * MAX_D>;

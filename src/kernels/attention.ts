@@ -33,10 +33,8 @@ export interface AttentionDims {
   window?: number;
 }
 
-export const MAX_HEAD_DIM = 128;
-const FORWARD_ROWS = 16;
-const BACKWARD_Q_ROWS = 8;
-const BACKWARD_KEYS = 8;
+/** Gemma 3's heads are 256 wide. */
+export const MAX_HEAD_DIM = 256;
 const SHADERS = ['common', 'attention_common'];
 /**
  * Heads up to this size run one thread per query (or key) row with the row in registers
@@ -78,11 +76,22 @@ function checkDims(op: string, d: AttentionDims): { past: number; scale: number 
   return { past, scale: d.scale ?? 1 / Math.sqrt(d.D) };
 }
 
-/** Pipeline constants: the workgroup tile stride, D rounded up to a power of two (at least 16). */
-function tileConstants(d: AttentionDims): Record<string, number> {
+/**
+ * Pipeline constants of the tiled kernels: the tile row stride MAX_D (D rounded up to a power of
+ * two, at least 16) and, for heads wider than 128, halved tiles, so every kernel keeps within the
+ * ~25 KB of workgroup memory it uses at D = 128.
+ */
+function tileConstants(d: AttentionDims, kernel: 'forward' | 'backward_q' | 'backward_kv'): Record<string, number> {
   let cap = 16;
   while (cap < d.D) cap *= 2;
-  return { MAX_D: cap };
+  if (cap <= 128) return { MAX_D: cap };
+  return { MAX_D: cap, ...{ forward: { FQ: 8, KT: 8 }, backward_q: { QQ: 4, KT: 8 }, backward_kv: { KK: 4, KQ: 8 } }[kernel] };
+}
+
+/** Rows (or keys) one workgroup of a tiled kernel covers. */
+function tileRows(d: AttentionDims, kernel: 'forward' | 'backward_q' | 'backward_kv'): number {
+  const c = tileConstants(d, kernel);
+  return kernel === 'forward' ? (c.FQ ?? 16) : kernel === 'backward_q' ? (c.QQ ?? 8) : (c.KK ?? 8);
 }
 
 function params(d: AttentionDims, past: number, scale: number): ArrayBuffer {
@@ -115,10 +124,10 @@ export function attentionForward(rec: Recorder, q: Tensor, k: Tensor, v: Tensor,
   }
   rec.dispatch({
     label: `attention forward ${out.label}`,
-    pipeline: { shaders: [...SHADERS, 'attention_kv_tile', 'attention'], entry: 'attention_forward', constants: tileConstants(d) },
+    pipeline: { shaders: [...SHADERS, 'attention_kv_tile', 'attention'], entry: 'attention_forward', constants: tileConstants(d, 'forward') },
     uniforms: params(d, past, scale),
     bindings: [q, k, v, keyMask, stats, out],
-    workgroups: [d.B * d.H * Math.ceil(d.T / FORWARD_ROWS)],
+    workgroups: [d.B * d.H * Math.ceil(d.T / tileRows(d, 'forward'))],
   });
 }
 
@@ -170,16 +179,16 @@ export function attentionBackward(rec: Recorder, saved: AttentionSaved, dOut: Te
   }
   rec.dispatch({
     label: `attention backward dQ ${grads.dQ.label}`,
-    pipeline: { shaders: [...SHADERS, 'attention_kv_tile', 'attention_backward_q'], entry: 'attention_backward_q', constants: tileConstants(d) },
+    pipeline: { shaders: [...SHADERS, 'attention_kv_tile', 'attention_backward_q'], entry: 'attention_backward_q', constants: tileConstants(d, 'backward_q') },
     uniforms: u,
     bindings: [q, k, v, keyMask, stats, out, dOut, grads.dQ],
-    workgroups: [d.B * d.H * Math.ceil(d.T / BACKWARD_Q_ROWS)],
+    workgroups: [d.B * d.H * Math.ceil(d.T / tileRows(d, 'backward_q'))],
   });
   rec.dispatch({
     label: `attention backward dK dV ${grads.dK.label}`,
-    pipeline: { shaders: [...SHADERS, 'attention_backward_kv'], entry: 'attention_backward_kv', constants: tileConstants(d) },
+    pipeline: { shaders: [...SHADERS, 'attention_backward_kv'], entry: 'attention_backward_kv', constants: tileConstants(d, 'backward_kv') },
     uniforms: u,
     bindings: [q, k, v, keyMask, stats, dOut, grads.dK, grads.dV],
-    workgroups: [d.B * d.KV * Math.ceil(d.S / BACKWARD_KEYS)],
+    workgroups: [d.B * d.KV * Math.ceil(d.S / tileRows(d, 'backward_kv'))],
   });
 }

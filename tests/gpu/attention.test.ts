@@ -197,6 +197,15 @@ describe('attention on the GPU', () => {
     expect(scaledError(r.dv, r.dV)).toBeLessThan(BWD_TOL);
   });
 
+  it('handles Gemma 3\'s head dimension (D = 256, halved tiles) with a window, GQA 2:1 and past > 0', async () => {
+    const d = { B: 1, T: 10, S: 13, H: 2, KV: 1, D: 256, past: 3, window: 5, scale: 1 / 16 };
+    const r = await compareWithReference({ dims: d, mask: leftPaddedMask(1, 13, [1]), seed: 7 });
+    expect(scaledError(r.y, r.yRef)).toBeLessThan(FWD_TOL);
+    expect(scaledError(r.dq, r.dQ)).toBeLessThan(BWD_TOL);
+    expect(scaledError(r.dk, r.dK)).toBeLessThan(BWD_TOL);
+    expect(scaledError(r.dv, r.dV)).toBeLessThan(BWD_TOL);
+  });
+
   it('refuses bad dims and shapes before encoding anything', async () => {
     const gpu = await testGpu();
     const rec = gpu.recorder('test');
@@ -213,7 +222,7 @@ describe('attention on the GPU', () => {
     expect(() => attentionForward(rec, t([1, 4, 2, 8]), kv, kv, t([1, 4]), t([1, 4, 2, 8]), t([2, 1, 2, 4]), d3)).toThrow(
       /keyMask is test.x f32\[1, 4\] but one of u32 is needed/,
     );
-    expect(() => attentionForward(rec, q, kv, kv, mask, q, stats, { ...d3, D: 256 })).toThrow(/D = 256 is larger than the 128/);
+    expect(() => attentionForward(rec, q, kv, kv, mask, q, stats, { ...d3, D: 512 })).toThrow(/D = 512 is larger than the 256/);
     expect(rec.length).toBe(0);
   });
 });
