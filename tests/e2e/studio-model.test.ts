@@ -20,14 +20,16 @@ describe('studio model step in Chromium', () => {
 
   afterAll(() => studio?.close());
 
-  it('lists the three curated models with download size and a memory verdict', async () => {
+  it('lists the curated models with download size and a memory verdict', async () => {
     const rows = page.getByTestId('curated-model');
-    expect(await rows.count()).toBe(3);
+    expect(await rows.count()).toBe(5);
     const first = await rows.nth(0).textContent();
     expect(first).toContain('HuggingFaceTB/SmolLM2-135M-Instruct');
     // 134,515,008 parameters × 2 bytes (bf16) + tokenizer files
     expect(first).toMatch(/135M parameters; download ≈ 25\d\.\d MiB/);
     expect(await rows.nth(2).textContent()).toContain('Qwen/Qwen2.5-0.5B-Instruct');
+    expect(await rows.nth(3).textContent()).toMatch(/google\/gemma-3-270m-it.*Gated.*268M parameters/);
+    expect(await rows.nth(4).textContent()).toMatch(/Qwen\/Qwen3-0\.6B.*596M parameters/);
     expect(await page.getByTestId('model-verdict').nth(0).textContent()).toMatch(/fits this GPU|too big for this GPU, try/);
   });
 

@@ -14,12 +14,16 @@ export interface CuratedModel {
   config: ModelConfig;
   /** The files downloaded, in order (config and tokenizer first: they are small). */
   files: string[];
+  /** The checkpoint also stores the tied lm_head (Qwen3): it is downloaded though not used. */
+  storesTiedHead?: boolean;
+  /** The Hub asks the user to accept the model's license first and the download needs a token. */
+  gated?: boolean;
 }
 
 const FILES = ['config.json', 'tokenizer_config.json', 'tokenizer.json', 'model.safetensors'];
 
 /** Tokenizer files are a few MB; the download is dominated by the weights. */
-const TOKENIZER_BYTES: Record<string, number> = { llama: 2_200_000, qwen2: 7_000_000 };
+const TOKENIZER_BYTES: Record<string, number> = { llama: 2_200_000, qwen2: 7_000_000, qwen3: 11_400_000, gemma3_text: 34_600_000 };
 
 const SMOLLM2_360M = {
   architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: 960, intermediate_size: 2560, num_hidden_layers: 32,
@@ -35,13 +39,39 @@ const QWEN25_05B = {
   bos_token_id: 151643, eos_token_id: 151645, torch_dtype: 'bfloat16',
 };
 
+const QWEN3_06B = {
+  architectures: ['Qwen3ForCausalLM'], model_type: 'qwen3', hidden_size: 1024, intermediate_size: 3072, num_hidden_layers: 28,
+  num_attention_heads: 16, num_key_value_heads: 8, head_dim: 128, vocab_size: 151936, max_position_embeddings: 40960,
+  rms_norm_eps: 1e-6, rope_theta: 1000000, rope_scaling: null, attention_bias: false, use_sliding_window: false, sliding_window: null,
+  hidden_act: 'silu', tie_word_embeddings: true, bos_token_id: 151643, eos_token_id: 151645, torch_dtype: 'bfloat16',
+};
+
+const GEMMA3_270M_IT = {
+  architectures: ['Gemma3ForCausalLM'], model_type: 'gemma3_text', hidden_size: 640, intermediate_size: 2048, num_hidden_layers: 18,
+  num_attention_heads: 4, num_key_value_heads: 1, head_dim: 256, vocab_size: 262144, max_position_embeddings: 32768,
+  rms_norm_eps: 1e-6, rope_theta: 1000000.0, rope_local_base_freq: 10000.0, rope_scaling: null, sliding_window: 512,
+  _sliding_window_pattern: 6, layer_types: Array.from({ length: 18 }, (_, l) => ((l + 1) % 6 === 0 ? 'full_attention' : 'sliding_attention')),
+  query_pre_attn_scalar: 256, hidden_activation: 'gelu_pytorch_tanh', attn_logit_softcapping: null, final_logit_softcapping: null,
+  attention_bias: false, use_bidirectional_attention: false, bos_token_id: 2, eos_token_id: 1, pad_token_id: 0, torch_dtype: 'bfloat16',
+};
+
 export const CURATED_MODELS: CuratedModel[] = [
   { id: 'HuggingFaceTB/SmolLM2-135M-Instruct', label: 'SmolLM2 135M Instruct', blurb: 'Smallest and fastest: a good first choice.', config: defaultModelConfig(), files: FILES },
   { id: 'HuggingFaceTB/SmolLM2-360M-Instruct', label: 'SmolLM2 360M Instruct', blurb: 'Better answers, about three times slower.', config: configFromHf(SMOLLM2_360M, 'HuggingFaceTB/SmolLM2-360M-Instruct/config.json'), files: FILES },
-  { id: 'Qwen/Qwen2.5-0.5B-Instruct', label: 'Qwen2.5 0.5B Instruct', blurb: 'Strongest of the three, multilingual; needs a capable GPU.', config: configFromHf(QWEN25_05B, 'Qwen/Qwen2.5-0.5B-Instruct/config.json'), files: FILES },
+  { id: 'Qwen/Qwen2.5-0.5B-Instruct', label: 'Qwen2.5 0.5B Instruct', blurb: 'Multilingual and strong for its size; needs a capable GPU.', config: configFromHf(QWEN25_05B, 'Qwen/Qwen2.5-0.5B-Instruct/config.json'), files: FILES },
+  {
+    id: 'google/gemma-3-270m-it', label: 'Gemma 3 270M Instruct',
+    blurb: 'Made by Google for task fine-tuning; 262k-token vocabulary. Gated: accept its license on the Hub and give an access token.',
+    config: configFromHf(GEMMA3_270M_IT, 'google/gemma-3-270m-it/config.json'), files: FILES, gated: true,
+  },
+  {
+    id: 'Qwen/Qwen3-0.6B', label: 'Qwen3 0.6B', blurb: 'Newest Qwen, chat and reasoning in one model; needs a capable GPU.',
+    config: configFromHf(QWEN3_06B, 'Qwen/Qwen3-0.6B/config.json'), files: FILES, storesTiedHead: true,
+  },
 ];
 
 /** Approximate download: every weight in its stored precision plus the tokenizer files. */
 export function downloadBytes(m: CuratedModel): number {
-  return parameterCount(m.config) * dtypeBytes(m.config.torchDtype) + (TOKENIZER_BYTES[m.config.hfModelType] ?? 2_000_000);
+  const head = m.storesTiedHead ? m.config.vocabSize * m.config.hidden : 0;
+  return (parameterCount(m.config) + head) * dtypeBytes(m.config.torchDtype) + (TOKENIZER_BYTES[m.config.hfModelType] ?? 2_000_000);
 }
