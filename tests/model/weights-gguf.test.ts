@@ -60,6 +60,14 @@ describe('weightsFromGguf on stories260K.gguf', () => {
     expect(ggufToHfName('blk.3.attn_output.weight')).toBe('model.layers.3.self_attn.o_proj.weight');
     expect(ggufToHfName('blk.3.ffn_norm.weight')).toBe('model.layers.3.post_attention_layernorm.weight');
     expect(ggufToHfName('rope_freqs.weight')).toBeNull();
+    // gguf-py's names of the newer families: q/k norms (qwen3, gemma3) and Gemma's four norms.
+    expect(ggufToHfName('blk.2.attn_q_norm.weight', 'qwen3')).toBe('model.layers.2.self_attn.q_norm.weight');
+    expect(ggufToHfName('blk.2.ffn_norm.weight', 'qwen3')).toBe('model.layers.2.post_attention_layernorm.weight');
+    expect(ggufToHfName('blk.2.attn_q_norm.weight')).toBeNull(); // llama has none
+    expect(ggufToHfName('blk.2.post_attention_norm.weight', 'gemma3')).toBe('model.layers.2.post_attention_layernorm.weight');
+    expect(ggufToHfName('blk.2.ffn_norm.weight', 'gemma3')).toBe('model.layers.2.pre_feedforward_layernorm.weight');
+    expect(ggufToHfName('blk.2.post_ffw_norm.weight', 'gemma3')).toBe('model.layers.2.post_feedforward_layernorm.weight');
+    expect(ggufToHfName('blk.2.attn_k_norm.weight', 'gemma3')).toBe('model.layers.2.self_attn.k_norm.weight');
   });
 
   it('q_proj and k_proj re-permuted by the converter formula give back the file bytes; others are untouched', () => {
