@@ -87,6 +87,28 @@ describe('rmsnorm on the GPU', () => {
     expect(maxRelError(dx, dxRef, 1e-2)).toBeLessThan(2e-5);
   });
 
+  for (const [rows, d] of [[37 * 3, 24], [5 * 4, 300]] as const) {
+    it(`plusOne (Gemma's 1 + w) on per-head rows [N·H, D] = ${rows}×${d} (q_norm / k_norm), bf16 weights near 0`, async () => {
+      const gpu = await testGpu();
+      const x = randomArray(rows * d, 50, 2);
+      const dy = randomArray(rows * d, 51);
+      const bits = f32ToBf16(Float32Array.from(randomArray(d, 52, 0.3)));
+      const w = Float64Array.from(bf16ToF32(bits));
+      const g = gpu.pool.upload('test.w', [d], 'bf16', bits);
+      const [tx, tdy] = [f32Tensor(gpu, 'test.x', [rows, d], x), f32Tensor(gpu, 'test.dy', [rows, d], dy)];
+      const [ty, tdx] = [emptyTensor(gpu, 'test.y', [rows, d]), emptyTensor(gpu, 'test.dx', [rows, d])];
+      const tr = emptyTensor(gpu, 'test.rstd', [rows]);
+      const [y, dx] = await run(gpu, (rec) => {
+        rmsnormForward(rec, tx, g, ty, tr, EPS, { plusOne: true });
+        rmsnormBackward(rec, tdy, tx, g, tr, tdx, { plusOne: true });
+      }, ty, tdx);
+      // The reference with the gain 1 + w (Gemma3RMSNorm, computed in f32 from the stored w).
+      const gain1 = w.map((v) => 1 + v);
+      expect(maxRelError(y, rmsnormForwardRef(x, gain1, rows, d, EPS).y)).toBeLessThan(8e-6);
+      expect(maxRelError(dx, rmsnormBackwardRef(dy, x, gain1, rows, d, EPS), 1e-2)).toBeLessThan(2e-5);
+    });
+  }
+
   it('reaches rows through a folded (x, y) workgroup grid and skips the excess', async () => {
     // More than 65,535 rows are folded by the recorder into x·y workgroups (tested with the
     // recorder); SwiftShader needs minutes for that many, so this records the same shader on a
