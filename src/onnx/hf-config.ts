@@ -1,10 +1,12 @@
 /**
  * config.json and generation_config.json of an exported folder. A Hugging Face source keeps its
- * own config.json; a GGUF source gets one written from the normalised config (LlamaForCausalLM).
+ * own config.json; a GGUF source gets one written from the normalised config (LlamaForCausalLM, or
+ * Qwen3ForCausalLM / Gemma3ForCausalLM: src/model/config-json.ts).
  * Both gain `transformers.js_config.dtype`, which tells transformers.js which ONNX file to load
  * (fp32 → onnx/model.onnx, fp16 → onnx/model_fp16.onnx) without the caller naming a dtype.
  */
 import type { ModelConfig } from '../model/config.ts';
+import { familyConfigJson } from '../model/config-json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -67,7 +69,7 @@ function llamaConfigJson(c: ModelConfig): Json {
 export function exportConfigJson(config: ModelConfig, files: Record<string, Uint8Array>, dtype: ExportDtype, dataChunks = 0): Json {
   const source = parse(files['config.json'], 'config.json');
   if (!source && config.arch !== 'llama') throw new Error('export: a GPT-2 model needs its config.json; export from its Hugging Face folder');
-  const json: Json = source ? { ...source } : llamaConfigJson(config);
+  const json: Json = source ? { ...source } : (familyConfigJson(config) ?? llamaConfigJson(config));
   json.torch_dtype = DTYPE_FILES[dtype].torch;
   const previous = typeof json['transformers.js_config'] === 'object' && json['transformers.js_config'] !== null ? (json['transformers.js_config'] as Json) : {};
   json['transformers.js_config'] = { ...previous, dtype: DTYPE_FILES[dtype].tjs, kv_cache_dtype: 'float32', use_external_data_format: dataChunks > 0 ? dataChunks : false };

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseGguf } from '../../src/io/gguf.ts';
 import { f16ToF32, f32ToF16 } from '../../src/io/halfs.ts';
+import { configFromHf } from '../../src/model/config.ts';
 import { loadModelFiles, type LoadedModel } from '../../src/model/load-source.ts';
+import { exportConfigJson } from '../../src/onnx/hf-config.ts';
 import { Network } from '../../src/model/network.ts';
 import { adapterGguf, mergedGguf } from '../../src/train/gguf-files.ts';
 import { testGpu } from '../helpers/gpu.ts';
@@ -95,6 +97,9 @@ describe('llama.cpp runs the GGUF files tsugiki writes from Qwen3 and Gemma 3 ch
       const gg = loadModelFiles({ [`${kind}.gguf`]: bytes }, `${kind}.gguf`);
       const { hfModelType, layerWindows, qkNorm, normPlusOne, sandwichNorms, headDim, tieWordEmbeddings } = hf.config;
       expect(gg.config).toMatchObject({ hfModelType, qkNorm, headDim, tieWordEmbeddings, ...(layerWindows ? { layerWindows, normPlusOne, sandwichNorms } : {}) });
+      // Merging or exporting the GGUF model writes a config.json that reads back to the same model.
+      const written = configFromHf(exportConfigJson(gg.config, {}, 'f32'));
+      expect(written).toMatchObject({ ...gg.config, torchDtype: 'float32' });
       for (const name of hf.weights.names()) {
         // Gemma's norms go through 1 + w in f32 and back: within an ulp of 1.
         expect(maxRelError(gg.weights.toF32(name), hf.weights.toF32(name), 1), name).toBeLessThan(1.2e-7);

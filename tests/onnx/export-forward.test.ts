@@ -40,6 +40,13 @@ describe('ONNX export vs the CPU reference', () => {
     expect(normRelError(got, want)).toBeLessThan(1e-4); // as above
   });
 
+  it('Qwen3 and Gemma 3 are refused with what to export instead', () => {
+    for (const kind of ['qwen3', 'gemma3'] as TinyKind[]) {
+      const model = loadModelFiles(tinyModelFiles(kind), kind);
+      expect(() => onnxDecoderBytes(model.config, model.weights, null)).toThrow(/not exported to ONNX yet — export the PEFT adapter or the merged safetensors model/);
+    }
+  });
+
   it('stories260K (GGUF) with an adapter on q_proj, v_proj, down_proj', async () => {
     const { model } = loadStories();
     const { adapter, ref } = randomAdapter(model.config, LLAMA_TARGETS, 11);
