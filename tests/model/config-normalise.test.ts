@@ -78,7 +78,7 @@ describe('LoRA targets', () => {
 describe('refusals name what is wrong', () => {
   it('unknown architecture lists the supported ones', () => {
     expect(() => configFromHf({ architectures: ['GemmaForCausalLM'], model_type: 'gemma' })).toThrow(
-      /GemmaForCausalLM is not supported; tsugiki loads LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, GPT2LMHeadModel/,
+      /GemmaForCausalLM is not supported; tsugiki loads LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Gemma3ForCausalLM, GPT2LMHeadModel/,
     );
   });
   it('missing sizes, other rope scalings and non-tanh GELU are refused', () => {

