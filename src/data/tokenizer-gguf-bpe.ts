@@ -21,7 +21,8 @@ function idOf(meta: Record<string, unknown>, key: string, n: number): number | n
   return typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < n ? id : null;
 }
 
-export function tokenizerFromGgufBpe(meta: Record<string, unknown>): Tokenizer {
+/** The tokenizer.json and tokenizer_config.json a GGUF byte-level BPE vocabulary came from. */
+export function bpeTokenizerFiles(meta: Record<string, unknown>, maxPositions?: number): { tokenizerJson: Record<string, unknown>; tokenizerConfig: Record<string, unknown> } {
   const tokens = meta['tokenizer.ggml.tokens'];
   if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== 'string')) {
     throw new Error('GGUF metadata "tokenizer.ggml.tokens" is missing or not a string array; the file is incomplete');
@@ -65,5 +66,11 @@ export function tokenizerFromGgufBpe(meta: Record<string, unknown>): Tokenizer {
     add_bos_token: meta['tokenizer.ggml.add_bos_token'] === true,
   };
   if (typeof meta['tokenizer.chat_template'] === 'string') config.chat_template = meta['tokenizer.chat_template'];
-  return tokenizerFromHf(json, config);
+  if (maxPositions !== undefined) config.model_max_length = maxPositions;
+  return { tokenizerJson: json, tokenizerConfig: { tokenizer_class: 'PreTrainedTokenizerFast', clean_up_tokenization_spaces: false, ...config } };
+}
+
+export function tokenizerFromGgufBpe(meta: Record<string, unknown>): Tokenizer {
+  const { tokenizerJson, tokenizerConfig } = bpeTokenizerFiles(meta);
+  return tokenizerFromHf(tokenizerJson, tokenizerConfig);
 }

@@ -12,6 +12,7 @@
  *   dummy-prefix space.
  */
 import { SPACE_MARK, TokenType } from '../data/spm.ts';
+import { bpeTokenizerFiles } from '../data/tokenizer-gguf-bpe.ts';
 
 type Json = Record<string, unknown>;
 
@@ -31,10 +32,14 @@ export interface SpmTokenizerFiles {
   tokenizerConfig: Json;
 }
 
-/** tokenizer.json and tokenizer_config.json for the SentencePiece vocabulary in GGUF metadata. */
+/**
+ * tokenizer.json and tokenizer_config.json for the vocabulary in GGUF metadata: SentencePiece as
+ * above, or a byte-level BPE ("gpt2": Qwen3, Llama 3) rebuilt by src/data/tokenizer-gguf-bpe.ts.
+ */
 export function spmTokenizerFiles(meta: Json, maxPositions: number): SpmTokenizerFiles {
+  if (meta['tokenizer.ggml.model'] === 'gpt2') return bpeTokenizerFiles(meta, maxPositions);
   if (meta['tokenizer.ggml.model'] !== 'llama') {
-    throw new Error(`export: GGUF tokenizer "${String(meta['tokenizer.ggml.model'])}" cannot be written as tokenizer.json (only "llama" SentencePiece vocabularies can); export from the model's Hugging Face folder instead`);
+    throw new Error(`export: GGUF tokenizer "${String(meta['tokenizer.ggml.model'])}" cannot be written as tokenizer.json (only "llama" SentencePiece and "gpt2" BPE vocabularies can); export from the model's Hugging Face folder instead`);
   }
   const pieces = meta['tokenizer.ggml.tokens'];
   if (!Array.isArray(pieces) || pieces.some((p) => typeof p !== 'string')) throw new Error('export: GGUF metadata "tokenizer.ggml.tokens" is missing or not a string array');

@@ -22,6 +22,16 @@ describe('tsugiki info / generate / eval', () => {
     expect(j.gpu_weight_bytes).toBe(292800 * 4);
   });
 
+  it('info --json names what Gemma 3 adds to Llama', async () => {
+    const dir = writeTinyModel(mkdtempSync(join(tmpdir(), 'tsugiki-info-gemma-')), 'gemma3');
+    const { code, out } = await capture(info, [dir, '--json']);
+    expect(code).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({
+      model_type: 'gemma3_text', head_dim: 16, activation: 'gelu_tanh',
+      attention: { qk_norm: true, sliding_window: 3, sliding_layers: 2, local_rope_theta: 10000, norm_plus_one: true, output_norms: true },
+    });
+  });
+
   it('generate --json from BOS writes the reference\'s greedy story', async () => {
     const { code, out } = await capture(generateCmd, [STORIES, '--max-new-tokens', '24', '--json']);
     expect(code).toBe(0);

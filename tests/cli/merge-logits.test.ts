@@ -12,7 +12,10 @@ import type { LoadedModel } from '../../src/model/load-source.ts';
 import { loadModelFromPath } from '../../src/model/load-node.ts';
 import { Network } from '../../src/model/network.ts';
 import { testGpu } from '../helpers/gpu.ts';
-import { writeTinyModel } from '../helpers/tiny-models.ts';
+import { maxRelError } from '../helpers/numeric.ts';
+import { tinyModelFiles, writeTinyModel } from '../helpers/tiny-models.ts';
+import { loadModelFiles } from '../../src/model/load-source.ts';
+import { mergedGguf } from '../../src/train/gguf-files.ts';
 
 const STORIES = new URL('../../../shared/data/models/stories260K.gguf', import.meta.url).pathname;
 
@@ -59,6 +62,38 @@ describe('tsugiki merge', () => {
     const adapter = randomAdapter(base, dir, 'all-linear');
     expect(await run([modelDir, '--adapter', dir, '--out', join(dir, 'merged')])).toBe(0);
     await compareLogits(base, loadModelFromPath(join(dir, 'merged')), adapter);
+  }, 120_000);
+
+  for (const kind of ['qwen3', 'gemma3'] as const) {
+    it(`${kind}: an HF folder merged equals base + adapter in logits (q/k and Gemma's norms untouched)`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), `tsugiki-merge-${kind}-`));
+      const modelDir = writeTinyModel(join(dir, 'model'), kind);
+      const base = loadModelFromPath(modelDir);
+      const adapter = randomAdapter(base, dir, 'all-linear');
+      expect(await run([modelDir, '--adapter', dir, '--out', join(dir, 'merged')])).toBe(0);
+      const merged = loadModelFromPath(join(dir, 'merged'));
+      expect(merged.config).toEqual(base.config);
+      for (const name of base.weights.names().filter((n) => n.endsWith('norm.weight'))) {
+        expect(Array.from(merged.weights.toF32(name)), name).toEqual(Array.from(base.weights.toF32(name)));
+      }
+      await compareLogits(base, merged, adapter);
+    }, 120_000);
+  }
+
+  it('a Gemma 3 GGUF model merges into a Gemma3ForCausalLM folder with w (not 1 + w) norms', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsugiki-merge-gemma-gguf-'));
+    const files = tinyModelFiles('gemma3', { config: { num_hidden_layers: 6, layer_types: null, sliding_window: 4, query_pre_attn_scalar: 16 } });
+    const hf = loadModelFiles(files, 'tiny-gemma3');
+    writeFileSync(join(dir, 'gemma.gguf'), mergedGguf(hf, files, null, { fileType: 'F32' }));
+    const base = loadModelFromPath(join(dir, 'gemma.gguf'));
+    const adapter = randomAdapter(base, dir, 'all-linear');
+    expect(await run([join(dir, 'gemma.gguf'), '--adapter', dir, '--out', join(dir, 'merged')])).toBe(0);
+    const merged = loadModelFromPath(join(dir, 'merged'));
+    expect(merged.config).toMatchObject({ hfModelType: 'gemma3_text', normPlusOne: true, layerWindows: base.config.layerWindows });
+    expect(maxRelError(merged.weights.toF32('model.norm.weight'), hf.weights.toF32('model.norm.weight'), 1)).toBeLessThan(1.2e-7);
+    // The GGUF's byte-level BPE vocabulary becomes a tokenizer.json that encodes as the original.
+    expect(merged.tokenizer.encode('Hello, grafting!')).toEqual(hf.tokenizer.encode('Hello, grafting!'));
+    await compareLogits(base, merged, adapter);
   }, 120_000);
 
   it('a GGUF model (stories260K) is written in HF names with a derived config.json and tokenizer.json', async () => {
