@@ -21,10 +21,18 @@ function files(pkg: string) {
   return { json: JSON.parse(readFileSync(new URL('tokenizer.json', dir), 'utf8')), config: JSON.parse(readFileSync(new URL('tokenizer_config.json', dir), 'utf8')) };
 }
 
-function load(pkg: string) {
-  const { json, config } = files(pkg);
-  return tokenizerFromHf(json, config);
+/** Each package's files and tokenizer, read once for the whole file (Gemma's tokenizer.json is 33 MB). */
+const cache = new Map<string, { json: Record<string, unknown>; config: Record<string, unknown>; tok: ReturnType<typeof tokenizerFromHf> }>();
+function loaded(pkg: string) {
+  let c = cache.get(pkg);
+  if (!c) {
+    const { json, config } = files(pkg);
+    c = { json, config, tok: tokenizerFromHf(json, config) };
+    cache.set(pkg, c);
+  }
+  return c;
 }
+const load = (pkg: string) => loaded(pkg).tok;
 
 describe('Qwen3 tokenizer (byte-level BPE, no BOS)', () => {
   const tok = load('qwen3');
@@ -47,8 +55,7 @@ describe('Qwen3 tokenizer (byte-level BPE, no BOS)', () => {
 
 describe('Qwen3 tokenizer from GGUF metadata (tokenizer.ggml.model "gpt2", pre "qwen2")', () => {
   it('encodes as the tokenizer.json it was written from', () => {
-    const { json, config } = files('qwen3');
-    const hf = tokenizerFromHf(json, config);
+    const { json, config, tok: hf } = loaded('qwen3');
     const keys = tokenizerKeysFromHf(json, config, configFromHf(QWEN3_06B), hf);
     const meta = Object.fromEntries(keys.map((k) => [k.key, k.value]));
     expect(meta['tokenizer.ggml.pre']).toBe('qwen2');
@@ -64,8 +71,7 @@ describe('Qwen3 tokenizer from GGUF metadata (tokenizer.ggml.model "gpt2", pre "
 
 describe('Gemma 3 tokenizer through GGUF metadata (tokenizer.ggml.model "llama", no space prefix)', () => {
   it('the keys written for a GGUF file encode as tokenizer.json does, <bos> included', () => {
-    const { json, config } = files('gemma3');
-    const hf = tokenizerFromHf(json, config);
+    const { json, config, tok: hf } = loaded('gemma3');
     // The text model's 262,144 embeddings: <image_soft_token> (262144) is left out of the file.
     const meta = Object.fromEntries(tokenizerKeysFromHf(json, config, configFromHf(GEMMA3_270M), hf).map((k) => [k.key, k.value]));
     expect([meta['tokenizer.ggml.model'], meta['tokenizer.ggml.add_space_prefix'], (meta['tokenizer.ggml.tokens'] as string[]).length]).toEqual(['llama', false, 262144]);
