@@ -61,4 +61,23 @@ describe('GGUF tokenizer keys from tokenizer.json, tokenized by llama.cpp', () =
       }
     });
   }
+
+  it('a byte-level tokenizer that splits off single digits first (SmolLM) is pre = smollm, and llama.cpp agrees on numbers', async () => {
+    const files = tinyModelFiles('llama');
+    const tok = JSON.parse(new TextDecoder().decode(files['tokenizer.json']));
+    // "12" merges only when digits are not split apart first: the merge tells the pre-tokenizers apart.
+    tok.model.vocab['12'] = 97;
+    tok.model.merges = [['1', '2']];
+    tok.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }] };
+    files['tokenizer.json'] = new TextEncoder().encode(JSON.stringify(tok));
+    const model = loadModelFiles(files, 'tiny-smollm');
+    const bytes = mergedGguf(model, files, null, { fileType: 'F32' });
+    expect(parseGguf(bytes, 'x').metadata['tokenizer.ggml.pre']).toBe('smollm');
+    const file = join(dir, 'smollm.gguf');
+    writeFileSync(file, bytes);
+    const texts = ['a 12 b 3412', 'x12y'];
+    const theirs = await llamaCppTokenize(file, texts);
+    texts.forEach((text, i) => expect(theirs[i], text).toEqual(model.tokenizer.encode(text, { addBos: false })));
+    expect(model.tokenizer.encode('12', { addBos: false })).toEqual([tok.model.vocab['1'], tok.model.vocab['2']]);
+  });
 });
