@@ -140,7 +140,7 @@ export interface Calls {
   /** The adapter as a llama.cpp GGUF LoRA file. */
   'export-gguf-adapter': { args: { dtype: 'F32' | 'F16' }; result: { bytes: ArrayBuffer; fileName: string }; progress: never };
   /** The model (adapter merged, if any) as one GGUF file with an ollama Modelfile, zipped. */
-  'export-gguf-merged': { args: { fileType: GgufFileType; useChatTemplate: boolean }; result: { zip: ArrayBuffer; fileName: string; createLine: string; ggufName: string }; progress: string };
+  'export-gguf-merged': { args: { fileType: GgufFileType; useChatTemplate: boolean }; result: { zip: ArrayBuffer; fileName: string; createLine: string; ggufName: string; modelfile: string }; progress: string };
   /** "Continue on a GPU server": train.py (TRL + PEFT), configs and the rows rendered in the run's format, zipped. */
   'export-gpu-server': { args: { rows: Row[]; options: TrainOptions; useChatTemplate: boolean }; result: { zip: ArrayBuffer; fileName: string }; progress: string };
   /** The model (adapter merged, if any) as the folder transformers.js loads, zipped; kept for verify-onnx. */

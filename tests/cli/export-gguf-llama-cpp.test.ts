@@ -7,11 +7,13 @@
  *   (`tsugiki generate --adapter`) and its next-token probabilities within 2e-5;
  * - our merged F16 GGUF in llama.cpp equals the engine on the merged F16 weights (loaded back
  *   from that file) within 2e-3 (llama.cpp rounds activations to f16 for f16 weights);
- * - merged Q8_0 and Q4_K_M files load and their loss on held-out rows is within 0.02 and 0.15
+ * - merged Q8_0 and Q4_K_M files load and their loss on held-out rows is within 0.04 and 0.15
  *   nats of the F16 file's (tiny qwen2's 24-wide rows fit no block, so its files fall back to F16,
  *   as llama-quantize does).
- * Measured: adapter 2.6e-6 (stories260K), 7e-7 (llama), 1.7e-7 (qwen2); merged F16 2.3e-4;
- * stories260K loss Q8_0 − F16 = +0.009, Q4_K_M − F16 = −0.002 nats.
+ * GPT-2 (fused attn_qkv, Conv1D weights) within 5e-4: llama.cpp's CPU GELU is an f16 lookup table.
+ * Measured: adapter 2.6e-6 (stories260K), 7e-7 (llama), 1.7e-7 (qwen2), 1.1e-4 (gpt2); merged F16 2.3e-4;
+ * loss Q8_0 − F16: +0.009 (stories260K), −0.016 (llama), −0.010 (gpt2); Q4_K_M − F16: −0.002,
+ * −0.078, +0.074 nats (the tiny models are random, so their losses move more).
  */
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,7 +96,8 @@ async function checkModel(label: string, modelPath: string, dir: string, sequenc
   const theirs = await llamaCppNextTokenProbs({ model: baseGguf, adapters: [{ file: adapterGguf }] }, ids);
   const plain = await llamaCppNextTokenProbs({ model: baseGguf }, ids);
   measured[`${label} adapter |dp|`] = maxDiff(ours, theirs);
-  expect(maxDiff(ours, theirs)).toBeLessThan(2e-5);
+  // GPT-2: llama.cpp's CPU GELU reads an f16 table, 1.3e-4 off the engine on the base model alone.
+  expect(maxDiff(ours, theirs)).toBeLessThan(label === 'gpt2' ? 5e-4 : 2e-5);
   expect(maxDiff(plain, theirs)).toBeGreaterThan(1e-3); // the adapter really changes the model in llama.cpp
   const prompt = ids.slice(0, promptLength);
   expect(await llamaCppGreedy({ model: baseGguf, adapters: [{ file: adapterGguf }] }, prompt, 12)).toEqual(await engineGreedy(base, adapter, prompt, 12));
@@ -121,7 +124,8 @@ async function checkModel(label: string, modelPath: string, dir: string, sequenc
   }
   measured[`${label} loss Q8_0 - F16`] = loss.q8_0 - loss.f16;
   measured[`${label} loss Q4_K_M - F16`] = loss.q4_k_m - loss.f16;
-  expect(Math.abs(loss.q8_0 - loss.f16)).toBeLessThan(0.02);
+  if (process.env.TSUGIKI_PRINT_MEASURED) console.log(JSON.stringify(measured));
+  expect(Math.abs(loss.q8_0 - loss.f16)).toBeLessThan(0.04);
   expect(Math.abs(loss.q4_k_m - loss.f16)).toBeLessThan(0.15);
 }
 
@@ -136,7 +140,7 @@ describe('export-gguf in llama.cpp', () => {
     await checkModel('stories260K', STORIES, dir, seqs, 4);
   });
 
-  for (const kind of ['llama', 'qwen2'] as const) {
+  for (const kind of ['llama', 'qwen2', 'gpt2'] as const) {
     it(`tiny HF ${kind} folder`, async () => {
       const dir = mkdtempSync(join(tmpdir(), `tsugiki-gguf-${kind}-`));
       const modelDir = writeTinyModel(join(dir, 'model'), kind);

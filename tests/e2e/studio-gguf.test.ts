@@ -88,6 +88,7 @@ describe('studio GGUF exports in Chromium', () => {
     expect(new TextDecoder().decode(files.Modelfile)).toContain('TEMPLATE """{{ .Prompt }}\n### Answer:\n"""');
     await page.getByTestId('ollama-create').waitFor();
     expect(await page.getByTestId('ollama-create-line').textContent()).toBe(expected.createLine);
+    expect(await page.getByTestId('modelfile').textContent()).toBe(new TextDecoder().decode(expected.files.Modelfile));
   });
 
   it('the GPU-server zip holds train.py, the configs and the rows in the prompt format', async () => {

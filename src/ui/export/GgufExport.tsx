@@ -66,6 +66,10 @@ export function GgufExport() {
           <button type="button" className="secondary" onClick={() => copy(merged.createLine)}>
             {copied ? 'Copied' : 'Copy'}
           </button>
+          <details>
+            <summary>The Modelfile (the prompt format of the training rows)</summary>
+            <pre data-testid="modelfile">{merged.modelfile}</pre>
+          </details>
           <p className="hint">
             LM Studio and llama.cpp open <code>{merged.ggufName}</code> directly.
           </p>
