@@ -169,3 +169,8 @@ export function ropeFreqFactors(config: ModelConfig): Float32Array | null {
   const scaled = ropeInvFreq(config);
   return Float32Array.from(plain, (p, i) => p / scaled[i]);
 }
+
+/** The `{arch}.*` hyperparameter keys llama.cpp reads for this model (after general.architecture). */
+export function ggufModelKeys(family: GgufFamily, config: ModelConfig): GgufKv[] {
+  return family.keys(config);
+}

@@ -23,7 +23,7 @@ import type { SafeTensorInput } from '../io/safetensors.ts';
 import { slotView, type AdapterLayout } from '../lora/layout.ts';
 import { mergedCheckpoint, type MergeAdapter } from '../lora/merge.ts';
 import type { LoadedModel } from '../model/load-source.ts';
-import { ggufFamily, ggufIgnores, hfToGgufName, permutedHeads, permuteRowsForGguf, ropeFreqFactors, type GgufFamily } from '../model/hf-to-gguf.ts';
+import { ggufFamily, ggufIgnores, ggufModelKeys, hfToGgufName, permutedHeads, permuteRowsForGguf, ropeFreqFactors, type GgufFamily } from '../model/hf-to-gguf.ts';
 import { tokenizerKeysFromGguf, tokenizerKeysFromHf } from '../model/gguf-tokenizer-keys.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { checkpointTensors, ggufTensors } from './merge-files.ts';
@@ -159,7 +159,7 @@ export function mergedGguf(model: LoadedModel, files: Record<string, Uint8Array>
     kv.str('general.name', opts.name ?? model.source.split('/').pop() ?? 'model'),
     kv.u32('general.file_type', FILE_TYPE_ID[opts.fileType]),
     ...(quantized ? [kv.u32('general.quantization_version', 2)] : []),
-    ...family.keys(model.config),
+    ...ggufModelKeys(family, model.config),
     ...tokenizerKeys(model, files),
   ];
   return writeGguf(meta, out);
