@@ -11,7 +11,7 @@
  *   nats of the F16 file's (tiny qwen2's 24-wide rows fit no block, so its files fall back to F16,
  *   as llama-quantize does).
  * GPT-2 (fused attn_qkv, Conv1D weights) within 5e-4: llama.cpp's CPU GELU is an f16 lookup table.
- * Measured: adapter 2.6e-6 (stories260K), 7e-7 (llama), 1.7e-7 (qwen2), 1.1e-4 (gpt2); merged F16 2.3e-4;
+ * Measured: adapter 2.6e-6 (stories260K; its F16 file 5e-5 from the F32 one), 7e-7 (llama), 1.7e-7 (qwen2), 1.1e-4 (gpt2); merged F16 2.3e-4;
  * loss Q8_0 − F16: +0.009 (stories260K), −0.016 (llama), −0.010 (gpt2); Q4_K_M − F16: −0.002,
  * −0.078, +0.074 nats (the tiny models are random, so their losses move more).
  */
@@ -99,6 +99,13 @@ async function checkModel(label: string, modelPath: string, dir: string, sequenc
   // GPT-2: llama.cpp's CPU GELU reads an f16 table, 1.3e-4 off the engine on the base model alone.
   expect(maxDiff(ours, theirs)).toBeLessThan(label === 'gpt2' ? 5e-4 : 2e-5);
   expect(maxDiff(plain, theirs)).toBeGreaterThan(1e-3); // the adapter really changes the model in llama.cpp
+  if (label === 'stories260K') {
+    // The F16 adapter file: the same adapter rounded to 16 bits.
+    const f16 = join(dir, 'adapter-f16.gguf');
+    expect(await run([modelPath, '--adapter', dir, '--dtype', 'f16', '--out', f16])).toBe(0);
+    measured[`${label} F16 adapter |dp|`] = maxDiff(await llamaCppNextTokenProbs({ model: baseGguf, adapters: [{ file: f16 }] }, ids), theirs);
+    expect(measured[`${label} F16 adapter |dp|`]).toBeLessThan(1e-3);
+  }
   const prompt = ids.slice(0, promptLength);
   expect(await llamaCppGreedy({ model: baseGguf, adapters: [{ file: adapterGguf }] }, prompt, 12)).toEqual(await engineGreedy(base, adapter, prompt, 12));
 
