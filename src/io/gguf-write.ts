@@ -61,6 +61,21 @@ const FIXED_SIZE: Record<number, number> = {
 
 const utf8 = new TextEncoder();
 
+/** UTF-8 byte length of a JS string (lone surrogates count as U+FFFD, as TextEncoder writes them). */
+function utf8Length(str: string): number {
+  let n = 0;
+  for (let i = 0; i < str.length; i++) {
+    const c = str.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < str.length && (str.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 /** The byte length of one tensor's data in a ggml type, or an error naming the tensor. */
 export function ggmlByteLength(name: string, dims: readonly number[], type: number): number {
   const t = GGML_TYPES.get(type);
@@ -83,41 +98,70 @@ class Out {
     this.view = new DataView(this.bytes.buffer);
   }
   u32(v: number) { this.view.setUint32(this.pos, v, true); this.pos += 4; }
-  u64(v: number | bigint) { this.view.setBigUint64(this.pos, BigInt(v), true); this.pos += 8; }
+  u64(v: number | bigint) {
+    if (typeof v === 'number' && v <= 0xffffffff) {
+      this.view.setUint32(this.pos, v, true);
+      this.view.setUint32(this.pos + 4, 0, true);
+    } else {
+      this.view.setBigUint64(this.pos, BigInt(v), true);
+    }
+    this.pos += 8;
+  }
   raw(b: Uint8Array) { this.bytes.set(b, this.pos); this.pos += b.length; }
-  str(b: Uint8Array) { this.u64(b.length); this.raw(b); }
-}
-
-function checkValue(key: string, type: number, v: GgufValue): void {
-  const bad = (what: string) => { throw new Error(`writeGguf: metadata '${key}' should be ${what} but is ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`); };
-  const int = (lo: number | bigint, hi: number | bigint) => {
-    if (typeof v === 'bigint') { if (v < BigInt(lo) || v > BigInt(hi)) bad(`an integer in [${lo}, ${hi}]`); return; }
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < Number(lo) || v > Number(hi)) bad(`an integer in [${lo}, ${hi}]`);
-  };
-  switch (type) {
-    case GgufType.UINT8: return int(0, 255);
-    case GgufType.INT8: return int(-128, 127);
-    case GgufType.UINT16: return int(0, 65535);
-    case GgufType.INT16: return int(-32768, 32767);
-    case GgufType.UINT32: return int(0, 0xffffffff);
-    case GgufType.INT32: return int(-0x80000000, 0x7fffffff);
-    case GgufType.UINT64: return int(0, 0xffffffffffffffffn);
-    case GgufType.INT64: return int(-0x8000000000000000n, 0x7fffffffffffffffn);
-    case GgufType.FLOAT32: case GgufType.FLOAT64: if (typeof v !== 'number') bad('a number'); return;
-    case GgufType.BOOL: if (typeof v !== 'boolean') bad('a bool'); return;
-    case GgufType.STRING: if (typeof v !== 'string') bad('a string'); return;
-    default: throw new Error(`writeGguf: metadata '${key}' has unknown value type ${type}`);
+  /** A GGUF string: u64 byte length, then UTF-8 (ASCII written directly). */
+  str(s: string) {
+    const n = utf8Length(s);
+    this.u64(n);
+    if (n === s.length) {
+      for (let i = 0; i < n; i++) this.bytes[this.pos + i] = s.charCodeAt(i);
+    } else {
+      utf8.encodeInto(s, this.bytes.subarray(this.pos, this.pos + n));
+    }
+    this.pos += n;
   }
 }
 
-/** Encoded size of one value (strings pre-encoded in `strings`). */
-function valueSize(e: GgufKv, strings: Map<string, Uint8Array>): number {
+function rangeError(key: string, v: GgufValue, lo: number | bigint, hi: number | bigint): never {
+  throw new Error(`writeGguf: metadata '${key}' should be an integer in [${lo}, ${hi}] but is ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+}
+
+const INT_RANGES: Record<number, [number | bigint, number | bigint]> = {
+  [GgufType.UINT8]: [0, 255], [GgufType.INT8]: [-128, 127], [GgufType.UINT16]: [0, 65535], [GgufType.INT16]: [-32768, 32767],
+  [GgufType.UINT32]: [0, 0xffffffff], [GgufType.INT32]: [-0x80000000, 0x7fffffff],
+  [GgufType.UINT64]: [0, 0xffffffffffffffffn], [GgufType.INT64]: [-0x8000000000000000n, 0x7fffffffffffffffn],
+};
+
+function checkValue(key: string, type: number, v: GgufValue): void {
+  if (type === GgufType.STRING) {
+    if (typeof v !== 'string') throw new Error(`writeGguf: metadata '${key}' should be a string but is ${String(v)}`);
+    return;
+  }
+  const range = INT_RANGES[type];
+  if (range) {
+    const [lo, hi] = range;
+    if (typeof v === 'bigint') {
+      if (v < BigInt(lo) || v > BigInt(hi)) rangeError(key, v, lo, hi);
+    } else if (typeof v !== 'number' || !Number.isInteger(v) || v < Number(lo) || v > Number(hi)) {
+      rangeError(key, v, lo, hi);
+    }
+    return;
+  }
+  if (type === GgufType.FLOAT32 || type === GgufType.FLOAT64) {
+    if (typeof v !== 'number') throw new Error(`writeGguf: metadata '${key}' should be a number but is ${String(v)}`);
+    return;
+  }
+  if (type === GgufType.BOOL) {
+    if (typeof v !== 'boolean') throw new Error(`writeGguf: metadata '${key}' should be a bool but is ${String(v)}`);
+    return;
+  }
+  throw new Error(`writeGguf: metadata '${key}' has unknown value type ${type}`);
+}
+
+/** Encoded size of one metadata value. */
+function valueSize(e: GgufKv): number {
   const one = (type: number, v: GgufValue): number => {
     checkValue(e.key, type, v);
-    if (type !== GgufType.STRING) return FIXED_SIZE[type];
-    let b = strings.get(v as string);
-    if (!b) { b = utf8.encode(v as string); strings.set(v as string, b); }
-    return 8 + b.length;
+    return type === GgufType.STRING ? 8 + utf8Length(v as string) : FIXED_SIZE[type];
   };
   if (e.type !== GgufType.ARRAY) return one(e.type, e.value);
   if (!Array.isArray(e.value)) throw new Error(`writeGguf: metadata '${e.key}' is an ARRAY but its value is not an array`);
@@ -128,7 +172,7 @@ function valueSize(e: GgufKv, strings: Map<string, Uint8Array>): number {
   return n;
 }
 
-function writeValue(o: Out, type: number, v: GgufValue, strings: Map<string, Uint8Array>): void {
+function writeValue(o: Out, type: number, v: GgufValue): void {
   const dv = o.view;
   switch (type) {
     case GgufType.UINT8: dv.setUint8(o.pos, v as number); break;
@@ -142,7 +186,7 @@ function writeValue(o: Out, type: number, v: GgufValue, strings: Map<string, Uin
     case GgufType.UINT64: dv.setBigUint64(o.pos, BigInt(v as number | bigint), true); break;
     case GgufType.INT64: dv.setBigInt64(o.pos, BigInt(v as number | bigint), true); break;
     case GgufType.BOOL: dv.setUint8(o.pos, v ? 1 : 0); break;
-    case GgufType.STRING: o.str(strings.get(v as string) as Uint8Array); return;
+    case GgufType.STRING: o.str(v as string); return;
   }
   o.pos += FIXED_SIZE[type];
 }
@@ -162,13 +206,12 @@ const pad = (n: number, a: number) => Math.ceil(n / a) * a;
 /** The bytes of a GGUF v3 file with these metadata entries and tensors, in the order given. */
 export function writeGguf(metadata: readonly GgufKv[], tensors: readonly GgufTensorOut[]): Uint8Array {
   const alignment = alignmentOf(metadata);
-  const strings = new Map<string, Uint8Array>();
   const seenKeys = new Set<string>();
   let size = 24;
   for (const e of metadata) {
     if (seenKeys.has(e.key)) throw new Error(`writeGguf: metadata key '${e.key}' is given twice`);
     seenKeys.add(e.key);
-    size += 8 + utf8.encode(e.key).length + 4 + valueSize(e, strings);
+    size += 8 + utf8Length(e.key) + 4 + valueSize(e);
   }
   const seenNames = new Set<string>();
   const offsets: number[] = [];
@@ -180,7 +223,7 @@ export function writeGguf(metadata: readonly GgufKv[], tensors: readonly GgufTen
     if (t.data.length !== n) {
       throw new Error(`writeGguf: tensor '${t.name}' (${GGML_TYPES.get(t.type)?.name}, dims [${t.dims.join(', ')}]) needs ${n} bytes of data but ${t.data.length} were given`);
     }
-    size += 8 + utf8.encode(t.name).length + 4 + 8 * t.dims.length + 4 + 8;
+    size += 8 + utf8Length(t.name) + 4 + 8 * t.dims.length + 4 + 8;
     offsets.push(dataSize);
     dataSize = pad(dataSize + n, alignment);
   }
@@ -191,19 +234,19 @@ export function writeGguf(metadata: readonly GgufKv[], tensors: readonly GgufTen
   o.u64(tensors.length);
   o.u64(metadata.length);
   for (const e of metadata) {
-    o.str(utf8.encode(e.key));
+    o.str(e.key);
     o.u32(e.type);
     if (e.type === GgufType.ARRAY) {
       const values = e.value as GgufValue[];
       o.u32(e.elemType as number);
       o.u64(values.length);
-      for (const v of values) writeValue(o, e.elemType as number, v, strings);
+      for (const v of values) writeValue(o, e.elemType as number, v);
     } else {
-      writeValue(o, e.type, e.value, strings);
+      writeValue(o, e.type, e.value);
     }
   }
   tensors.forEach((t, i) => {
-    o.str(utf8.encode(t.name));
+    o.str(t.name);
     o.u32(t.dims.length);
     for (const d of t.dims) o.u64(d);
     o.u32(t.type);

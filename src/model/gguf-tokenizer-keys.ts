@@ -7,7 +7,7 @@
  *   byte-level BPE → `tokenizer.ggml.model = "gpt2"`: tokens (the byte-level strings, by id),
  *     token_type (1 normal, 3 control for special added tokens, 4 user-defined), merges "a b",
  *     and `tokenizer.ggml.pre`, the pre-tokenizer llama.cpp should split with, recognised from
- *     the regex in tokenizer.json ("gpt-2", "llama-bpe", "qwen2");
+ *     the regex in tokenizer.json ("gpt-2", "llama-bpe", "qwen2"; "smollm" for GPT-2 after single digits);
  *   SentencePiece-style BPE (byte_fallback, ▁ for spaces) → `"llama"`: tokens, scores (−rank of
  *     the merge that makes the token, so llama.cpp's highest-score merge is the lowest rank),
  *     token_type (6 for <0xNN> bytes).
@@ -76,7 +76,15 @@ export function preTokenizerName(tokenizerJson: Json): string {
     throw new Error(`GGUF export: tokenizer.json splits words with a regex llama.cpp's converter does not know by name (${split.slice(0, 60)}…); supported: the GPT-2, Llama 3 and Qwen2 pre-tokenizers`);
   }
   const byteLevel = parts.find((p) => p.type === 'ByteLevel');
-  if (byteLevel && byteLevel.use_regex !== false) return 'gpt-2';
+  if (byteLevel && byteLevel.use_regex !== false) {
+    // SmolLM's tokenizer splits off every digit before the GPT-2 regex: llama.cpp calls that "smollm".
+    const digits = parts.find((p) => p.type === 'Digits');
+    if (digits) {
+      if (digits.individual_digits === true && parts.indexOf(digits) < parts.indexOf(byteLevel)) return 'smollm';
+      throw new Error('GGUF export: tokenizer.json splits digits in groups before the GPT-2 regex, which llama.cpp has no pre-tokenizer for');
+    }
+    return 'gpt-2';
+  }
   throw new Error('GGUF export: tokenizer.json has no pre-tokenizer llama.cpp can name (expected ByteLevel or a GPT-2/Llama 3/Qwen2 Split)');
 }
 
@@ -132,7 +140,7 @@ export function tokenizerKeysFromHf(tokenizerJson: Json, tokenizerConfig: Json, 
     out.push(kv.str('tokenizer.ggml.model', 'llama'), kv.array('tokenizer.ggml.tokens', GgufType.STRING, tokens),
       kv.array('tokenizer.ggml.scores', GgufType.FLOAT32, scores), kv.array('tokenizer.ggml.token_type', GgufType.INT32, types));
     if (unk >= 0) out.push(kv.u32('tokenizer.ggml.unknown_token_id', unk));
-    const prepends = JSON.stringify(tokenizerJson.normalizer ?? null).includes('"Prepend"') || JSON.stringify(tokenizerJson.pre_tokenizer ?? null).includes('"prepend_scheme":"always"');
+    const prepends = JSON.stringify(tokenizerJson.normalizer ?? null).includes('"Prepend"') || /"prepend_scheme":"(always|first)"/.test(JSON.stringify(tokenizerJson.pre_tokenizer ?? null));
     out.push(kv.bool('tokenizer.ggml.add_space_prefix', prepends));
   } else {
     out.push(kv.str('tokenizer.ggml.model', 'gpt2'), kv.str('tokenizer.ggml.pre', preTokenizerName(tokenizerJson)),

@@ -10,12 +10,14 @@
  *   gemma3   gemma3     unchanged (NeoX RoPE)            four norms per block, every norm stored as
  *                                                        1 + w (conversion Gemma3Model.norm_shift),
  *                                                        gemma3.attention.sliding_window
+ *   gpt2     gpt2       (fused attn_qkv)                 Conv1D [in, out] weights transposed; position_embd
  *
  * Names: model.layers.N.self_attn.q_proj.weight → blk.N.attn_q.weight (etc.),
  * model.embed_tokens → token_embd, model.norm → output_norm, lm_head → output.
  * Shapes: HF [out, in] row-major is GGUF dims [in, out] with the same bytes.
  *
- * Each family is one entry of GGUF_FAMILIES; a new one adds its arch name, tensor names and keys.
+ * Each family is one entry of GGUF_FAMILIES; a new one adds its arch name, tensor names and keys
+ * (and, in gguf-files.ts, nothing else unless its tensors need another transformation).
  */
 import { kv, type GgufKv } from '../io/gguf-write.ts';
 import type { ModelConfig } from './config.ts';
@@ -27,8 +29,18 @@ export interface GgufFamily {
   arch: string;
   /** Q/K rows are stored in llama.cpp's adjacent-pair RoPE order. */
   permuteQK: boolean;
-  /** HF per-layer module (after `model.layers.N.`) → GGUF tensor base (after `blk.N.`). */
+  /** Block weights are stored [in, out] in the checkpoint (GPT-2's Conv1D) and transposed for GGUF. */
+  conv1d: boolean;
+  /** HF top-level tensor → GGUF tensor. */
+  topLevel: Record<string, string>;
+  /** Matches a per-layer HF tensor: groups (layer, module, weight|bias). */
+  layerPattern: RegExp;
+  /** HF per-layer module → GGUF tensor base (after `blk.N.`). */
   layerNames: Record<string, string>;
+  /** Checkpoint tensors llama.cpp does not use (GPT-2's attention-mask buffers). */
+  ignored?: RegExp;
+  /** The `{arch}.*` hyperparameter keys. */
+  keys: (config: ModelConfig) => GgufKv[];
   /** Added to every `*norm.weight` (Gemma's converter stores the gain 1 + w). */
   normShift?: number;
 }
@@ -45,31 +57,89 @@ const LLAMA_LAYER_NAMES: Record<string, string> = {
   post_attention_layernorm: 'ffn_norm',
 };
 
-/** hfModelType → family. */
-export const GGUF_FAMILIES: Record<string, GgufFamily> = {
-  llama: { arch: 'llama', permuteQK: true, layerNames: LLAMA_LAYER_NAMES },
-  mistral: { arch: 'llama', permuteQK: true, layerNames: LLAMA_LAYER_NAMES },
-  qwen2: { arch: 'qwen2', permuteQK: false, layerNames: LLAMA_LAYER_NAMES },
-  qwen3: { arch: 'qwen3', permuteQK: false, layerNames: { ...LLAMA_LAYER_NAMES, 'self_attn.q_norm': 'attn_q_norm', 'self_attn.k_norm': 'attn_k_norm' } },
-  gemma3_text: {
-    arch: 'gemma3', permuteQK: false, normShift: 1,
-    layerNames: {
-      ...LLAMA_LAYER_NAMES, 'self_attn.q_norm': 'attn_q_norm', 'self_attn.k_norm': 'attn_k_norm',
-      post_attention_layernorm: 'post_attention_norm', pre_feedforward_layernorm: 'ffn_norm', post_feedforward_layernorm: 'post_ffw_norm',
-    },
-  },
-};
-
-const TOP_LEVEL: Record<string, string> = {
+const LLAMA_TOP_LEVEL: Record<string, string> = {
   'model.embed_tokens.weight': 'token_embd.weight',
   'model.norm.weight': 'output_norm.weight',
   'lm_head.weight': 'output.weight',
 };
 
+/** The keys llama.cpp's llama/qwen2 loaders read (convert_hf_to_gguf's TextModel + LlamaModel). */
+function llamaKeys(a: string) {
+  return (config: ModelConfig): GgufKv[] => [
+    kv.u32(`${a}.context_length`, config.maxPositions),
+    kv.u32(`${a}.embedding_length`, config.hidden),
+    kv.u32(`${a}.feed_forward_length`, config.intermediate),
+    kv.u32(`${a}.block_count`, config.layers),
+    kv.u32(`${a}.attention.head_count`, config.heads),
+    kv.u32(`${a}.attention.head_count_kv`, config.kvHeads),
+    kv.f32(`${a}.rope.freq_base`, config.rope?.theta ?? 10000),
+    kv.f32(`${a}.attention.layer_norm_rms_epsilon`, config.normEps),
+    kv.u32(`${a}.attention.key_length`, config.headDim),
+    kv.u32(`${a}.attention.value_length`, config.headDim),
+    kv.u32(`${a}.vocab_size`, config.vocabSize),
+    kv.u32(`${a}.rope.dimension_count`, config.rope?.rotaryDims ?? config.headDim),
+  ];
+}
+
+const LLAMA_LAYER_PATTERN = /^model\.layers\.(\d+)\.(.+)\.(weight|bias)$/;
+
+const llamaFamily = (arch: string, permuteQK: boolean): GgufFamily => ({
+  arch, permuteQK, conv1d: false, topLevel: LLAMA_TOP_LEVEL, layerPattern: LLAMA_LAYER_PATTERN, layerNames: LLAMA_LAYER_NAMES, keys: llamaKeys(arch),
+});
+
+/** GPT-2 (conversion/gpt2.py): fused attn_qkv, learned positions, LayerNorm with biases, Conv1D weights transposed. */
+const GPT2_FAMILY: GgufFamily = {
+  arch: 'gpt2',
+  permuteQK: false,
+  conv1d: true,
+  topLevel: {
+    'transformer.wte.weight': 'token_embd.weight', 'wte.weight': 'token_embd.weight',
+    'transformer.wpe.weight': 'position_embd.weight', 'wpe.weight': 'position_embd.weight',
+    'transformer.ln_f.weight': 'output_norm.weight', 'ln_f.weight': 'output_norm.weight',
+    'transformer.ln_f.bias': 'output_norm.bias', 'ln_f.bias': 'output_norm.bias',
+    'lm_head.weight': 'output.weight',
+  },
+  layerPattern: /^(?:transformer\.)?h\.(\d+)\.(.+)\.(weight|bias)$/,
+  layerNames: { ln_1: 'attn_norm', 'attn.c_attn': 'attn_qkv', 'attn.c_proj': 'attn_output', ln_2: 'ffn_norm', 'mlp.c_fc': 'ffn_up', 'mlp.c_proj': 'ffn_down' },
+  ignored: /\.attn\.(masked_)?bias$/,
+  keys: (config) => [
+    kv.u32('gpt2.context_length', config.maxPositions),
+    kv.u32('gpt2.embedding_length', config.hidden),
+    kv.u32('gpt2.feed_forward_length', config.intermediate),
+    kv.u32('gpt2.block_count', config.layers),
+    kv.u32('gpt2.attention.head_count', config.heads),
+    kv.f32('gpt2.attention.layer_norm_epsilon', config.normEps),
+  ],
+};
+
+const QK_NORM_NAMES = { 'self_attn.q_norm': 'attn_q_norm', 'self_attn.k_norm': 'attn_k_norm' };
+
+/** Gemma 3 (conversion Gemma3Model): the llama keys plus its window; llama.cpp fixes the rest. */
+function gemma3Keys(config: ModelConfig): GgufKv[] {
+  const window = config.layerWindows?.find((w) => w !== null);
+  return [...llamaKeys('gemma3')(config), ...(window ? [kv.u32('gemma3.attention.sliding_window', window)] : [])];
+}
+
+/** hfModelType → family. */
+export const GGUF_FAMILIES: Record<string, GgufFamily> = {
+  llama: llamaFamily('llama', true),
+  mistral: llamaFamily('llama', true),
+  qwen2: llamaFamily('qwen2', false),
+  qwen3: { ...llamaFamily('qwen3', false), layerNames: { ...LLAMA_LAYER_NAMES, ...QK_NORM_NAMES } },
+  gemma3_text: {
+    ...llamaFamily('gemma3', false), normShift: 1, keys: gemma3Keys,
+    layerNames: {
+      ...LLAMA_LAYER_NAMES, ...QK_NORM_NAMES,
+      post_attention_layernorm: 'post_attention_norm', pre_feedforward_layernorm: 'ffn_norm', post_feedforward_layernorm: 'post_ffw_norm',
+    },
+  },
+  gpt2: GPT2_FAMILY,
+};
+
 /** The family of a model, or an error saying which models can be written as GGUF. */
 export function ggufFamily(config: ModelConfig): GgufFamily {
   const family = GGUF_FAMILIES[config.hfModelType];
-  if (!family || config.arch !== 'llama') {
+  if (!family) {
     throw new Error(`GGUF export: ${config.hfModelType} models cannot be written as GGUF yet (supported: ${Object.keys(GGUF_FAMILIES).join(', ')}); export a PEFT adapter or ONNX instead`);
   }
   if (family.arch === 'gemma3') checkGemma3Layout(config);
@@ -102,10 +172,15 @@ export function ggufValueShift(family: GgufFamily, hfName: string): number {
 
 /** The GGUF name of an HF tensor, or null when the family has no such tensor. */
 export function hfToGgufName(family: GgufFamily, hfName: string): string | null {
-  if (hfName in TOP_LEVEL) return TOP_LEVEL[hfName];
-  const m = /^model\.layers\.(\d+)\.(.+)\.(weight|bias)$/.exec(hfName);
+  if (hfName in family.topLevel) return family.topLevel[hfName];
+  const m = family.layerPattern.exec(hfName);
   if (!m || !(m[2] in family.layerNames)) return null;
   return `blk.${m[1]}.${family.layerNames[m[2]]}.${m[3]}`;
+}
+
+/** Whether a checkpoint tensor is one llama.cpp does not load (and the export leaves out). */
+export function ggufIgnores(family: GgufFamily, hfName: string): boolean {
+  return family.ignored?.test(hfName) ?? false;
 }
 
 /** Heads whose rows the family permutes for this HF tensor (0: none). */
@@ -144,22 +219,5 @@ export function ropeFreqFactors(config: ModelConfig): Float32Array | null {
 
 /** The `{arch}.*` hyperparameter keys llama.cpp reads for this model (after general.architecture). */
 export function ggufModelKeys(family: GgufFamily, config: ModelConfig): GgufKv[] {
-  const a = family.arch;
-  const keys: GgufKv[] = [
-    kv.u32(`${a}.context_length`, config.maxPositions),
-    kv.u32(`${a}.embedding_length`, config.hidden),
-    kv.u32(`${a}.feed_forward_length`, config.intermediate),
-    kv.u32(`${a}.block_count`, config.layers),
-    kv.u32(`${a}.attention.head_count`, config.heads),
-    kv.u32(`${a}.attention.head_count_kv`, config.kvHeads),
-    kv.f32(`${a}.rope.freq_base`, config.rope?.theta ?? 10000),
-    kv.f32(`${a}.attention.layer_norm_rms_epsilon`, config.normEps),
-    kv.u32(`${a}.attention.key_length`, config.headDim),
-    kv.u32(`${a}.attention.value_length`, config.headDim),
-    kv.u32(`${a}.vocab_size`, config.vocabSize),
-    kv.u32(`${a}.rope.dimension_count`, config.rope?.rotaryDims ?? config.headDim),
-  ];
-  const window = config.layerWindows?.find((w) => w !== null);
-  if (family.arch === 'gemma3' && window) keys.push(kv.u32(`${a}.attention.sliding_window`, window));
-  return keys;
+  return family.keys(config);
 }
