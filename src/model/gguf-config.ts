@@ -3,7 +3,8 @@
  * `gemma3` model, with the keys llama.cpp's convert_hf_to_gguf.py writes (`<arch>.embedding_length`,
  * `<arch>.attention.head_count`, …). What GGUF does not store is what llama.cpp itself assumes:
  * Gemma 3 slides on every layer but each sixth (its `set_swa_pattern(6)`), with a local RoPE base
- * of 10000, scores scaled by 1/√D (its f_attention_scale for the 270M/1B sizes) and embeddings by
+ * of 10000 (both read from `attention.sliding_window_pattern` / `rope.freq_base_swa` when a file
+ * has them), scores scaled by 1/√D (its f_attention_scale for the 270M/1B sizes) and embeddings by
  * √C in f32. Gemma's norms are stored as (1 + w) by the converter; gguf-llama.ts takes the 1 off.
  */
 import type { GgufFile } from '../io/gguf.ts';
@@ -21,6 +22,21 @@ const GEMMA3_LOCAL_ROPE_BASE = 10000;
 function ggufTokenId(file: GgufFile, key: string, vocabSize: number): number | null {
   const v = file.metadata[key];
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < vocabSize ? v : null;
+}
+
+/**
+ * Which Gemma 3 layers slide: the file's own `attention.sliding_window_pattern` when a newer
+ * converter wrote one (a bool per layer, or the period), else llama.cpp's fixed period of 6.
+ */
+function gemmaSlidingLayers(file: GgufFile, key: string, layers: number): boolean[] {
+  const v = file.metadata[key];
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+    const flags = Array.from(v as ArrayLike<unknown>, (x) => Boolean(x));
+    if (flags.length !== layers) fail(file.source, `${key} has ${flags.length} entries but the model has ${layers} layers`);
+    return flags;
+  }
+  const period = typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : GEMMA3_SWA_PATTERN;
+  return Array.from({ length: layers }, (_, l) => (l + 1) % period !== 0);
 }
 
 export function configFromGguf(file: GgufFile): ModelConfig {
@@ -78,9 +94,10 @@ export function configFromGguf(file: GgufFile): ModelConfig {
   if (arch === 'qwen3') config.qkNorm = true;
   if (gemma) {
     const window = ggufNumber(file, k('attention.sliding_window'));
+    const sliding = gemmaSlidingLayers(file, k('attention.sliding_window_pattern'), layers);
     Object.assign(config, {
-      layerWindows: Array.from({ length: layers }, (_, l) => ((l + 1) % GEMMA3_SWA_PATTERN !== 0 ? window : null)),
-      ropeLocal: { theta: GEMMA3_LOCAL_ROPE_BASE, rotaryDims, scaling: null },
+      layerWindows: sliding.map((s) => (s ? window : null)),
+      ropeLocal: { theta: ggufNumber(file, k('rope.freq_base_swa'), GEMMA3_LOCAL_ROPE_BASE), rotaryDims, scaling: null },
       qkNorm: true,
       normPlusOne: true,
       sandwichNorms: true,

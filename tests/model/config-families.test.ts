@@ -4,7 +4,11 @@
  * refusals for the Gemma variants tsugiki does not run.
  */
 import { describe, expect, it } from 'vitest';
-import { configFromHf, layerRope, layerWindow, loraTargets, parameterCount } from '../../src/model/config.ts';
+import { parseGguf } from '../../src/io/gguf.ts';
+import { configFromGguf, configFromHf, layerRope, layerWindow, loraTargets, parameterCount } from '../../src/model/config.ts';
+import { loadModelFiles } from '../../src/model/load-source.ts';
+import { mergedGguf } from '../../src/train/gguf-files.ts';
+import { tinyModelFiles } from '../helpers/tiny-models.ts';
 import { GEMMA3_1B, GEMMA3_270M, QWEN3_06B, QWEN3_17B } from './config-hub-samples.ts';
 
 const QWEN3_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
@@ -75,5 +79,23 @@ describe('configFromHf on Gemma 3 config.json files', () => {
     expect(() => configFromHf({ ...GEMMA3_270M, layer_types: ['full_attention'] })).toThrow(/lists 1 layers but "num_hidden_layers" is 18/);
     expect(() => configFromHf({ ...GEMMA3_270M, rope_scaling: { rope_type: 'linear', factor: 8 } })).toThrow(/rope scaling type "linear"/);
     expect(() => configFromHf({ model_type: 'gemma3', text_config: {} })).toThrow(/vision-language.*gemma-3-270m/);
+  });
+});
+
+describe('configFromGguf on gemma3 files', () => {
+  const files = tinyModelFiles('gemma3', { config: { num_hidden_layers: 6, layer_types: null, sliding_window: 4, query_pre_attn_scalar: 16 } });
+  const file = parseGguf(mergedGguf(loadModelFiles(files, 'tiny'), files, null, { fileType: 'F32' }), 'tiny.gguf');
+
+  it('llama.cpp\'s fixed layout when the file says nothing more: every sixth layer full, local base 10000', () => {
+    const c = configFromGguf(file);
+    expect(c).toMatchObject({ hfModelType: 'gemma3_text', layerWindows: [4, 4, 4, 4, 4, null], ropeLocal: { theta: 10000 }, attnScale: 0.25, normPlusOne: true });
+    expect(c.embedScale).toBe(Math.fround(Math.sqrt(24)));
+  });
+
+  it('a newer converter\'s sliding_window_pattern (per layer) and rope.freq_base_swa are read', () => {
+    const c = configFromGguf({ ...file, metadata: { ...file.metadata, 'gemma3.attention.sliding_window_pattern': [true, false, true, true, false, true], 'gemma3.rope.freq_base_swa': 20000 } });
+    expect(c.layerWindows).toEqual([4, null, 4, 4, null, 4]);
+    expect(c.ropeLocal!.theta).toBe(20000);
+    expect(() => configFromGguf({ ...file, metadata: { ...file.metadata, 'gemma3.attention.sliding_window_pattern': [true] } })).toThrow(/has 1 entries but the model has 6 layers/);
   });
 });
