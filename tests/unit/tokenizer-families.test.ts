@@ -53,6 +53,27 @@ describe('Qwen3 tokenizer (byte-level BPE, no BOS)', () => {
   });
 });
 
+describe('chat templates of Qwen3 and Gemma 3 (jinja) on a conversation with a system prompt', () => {
+  const conversation = [
+    { role: 'system' as const, content: 'You are terse.' },
+    { role: 'user' as const, content: 'Hi' },
+    { role: 'assistant' as const, content: 'Hello!' },
+    { role: 'user' as const, content: 'Bye' },
+  ];
+  it('Qwen3: ChatML turns, history answers as they are', () => {
+    expect(load('qwen3').applyChatTemplate(conversation, { addGenerationPrompt: true })).toBe(
+      '<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n' +
+        '<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n',
+    );
+  });
+  it('Gemma 3: the system prompt joins the first user turn, the assistant is "model"', () => {
+    expect(load('gemma3').applyChatTemplate(conversation, { addGenerationPrompt: true })).toBe(
+      '<bos><start_of_turn>user\nYou are terse.\n\nHi<end_of_turn>\n<start_of_turn>model\nHello!<end_of_turn>\n' +
+        '<start_of_turn>user\nBye<end_of_turn>\n<start_of_turn>model\n',
+    );
+  });
+});
+
 describe('Qwen3 tokenizer from GGUF metadata (tokenizer.ggml.model "gpt2", pre "qwen2")', () => {
   it('encodes as the tokenizer.json it was written from', () => {
     const { json, config, tok: hf } = loaded('qwen3');
