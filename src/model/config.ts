@@ -211,7 +211,7 @@ function llamaFamilyFromHf(json: Json, source: string, modelType: string): Model
     learnedPositions: false,
     qkvBias: modelType === 'qwen2' || attnBias,
     ...(modelType === 'qwen3' ? { qkNorm: true } : {}),
-    attnOutBias: modelType === 'llama' && attnBias,
+    attnOutBias: (modelType === 'llama' || modelType === 'qwen3') && attnBias,
     mlpBias: modelType === 'llama' && bool(json, source, 'mlp_bias', false),
     tieWordEmbeddings: bool(json, source, 'tie_word_embeddings', false),
     slidingWindow,

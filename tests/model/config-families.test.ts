@@ -34,6 +34,10 @@ describe('configFromHf on Qwen3 config.json files', () => {
     expect(parameterCount(c)).toBe(1_720_574_976);
   });
 
+  it('Qwen3 with attention_bias has biases on q, k, v and o (Qwen3Attention), none on the MLP', () => {
+    expect(configFromHf({ ...QWEN3_06B, attention_bias: true })).toMatchObject({ qkvBias: true, attnOutBias: true, mlpBias: false });
+  });
+
   it('refuses Qwen3 with use_sliding_window', () => {
     expect(() => configFromHf({ ...QWEN3_06B, use_sliding_window: true })).toThrow(/use_sliding_window.*full attention only/);
   });
