@@ -83,7 +83,10 @@ export function configFromGguf(file: GgufFile): ModelConfig {
     activation: gemma ? 'gelu_tanh' : 'silu',
     rope,
     learnedPositions: false,
-    qkvBias: false, attnOutBias: false, mlpBias: false,
+    // Biases, when a converter wrote them (Qwen3 with attention_bias): from the tensors present.
+    qkvBias: file.tensors.some((t) => t.name === 'blk.0.attn_q.bias'),
+    attnOutBias: file.tensors.some((t) => t.name === 'blk.0.attn_output.bias'),
+    mlpBias: file.tensors.some((t) => t.name === 'blk.0.ffn_down.bias'),
     tieWordEmbeddings: !file.tensors.some((t) => t.name === 'output.weight'),
     slidingWindow: null,
     bosId: ggufTokenId(file, 'tokenizer.ggml.bos_token_id', vocabSize),
