@@ -87,29 +87,31 @@ function transposeF32(v: Float32Array, rows: number, cols: number): Float32Array
   return out;
 }
 
-interface GgufTensorF32 { name: string; dims: number[]; values: Float32Array }
+/** One GGUF tensor to write: its name, dims and how to get its f32 values (made when encoded, then dropped). */
+interface PlannedTensor { name: string; dims: number[]; values: () => Float32Array }
 
-/** HF tensors (names and layout as the checkpoint stores them) as GGUF tensors in f32, in write order. */
-function ggufTensorsF32(family: GgufFamily, config: ModelConfig, tensors: readonly SafeTensorInput[], source: string): GgufTensorF32[] {
-  const out: GgufTensorF32[] = [];
+/** HF tensors (names and layout as the checkpoint stores them) as GGUF tensors, in write order. */
+function planTensors(family: GgufFamily, config: ModelConfig, tensors: readonly SafeTensorInput[], source: string): PlannedTensor[] {
+  const out: PlannedTensor[] = [];
   for (const t of tensors) {
     if (ggufIgnores(family, t.name)) continue;
     const name = hfToGgufName(family, t.name);
     if (name === null) throw new Error(`GGUF export: ${source}: tensor '${t.name}' has no GGUF name in the ${family.arch} architecture; the model has parts llama.cpp's ${family.arch} does not load`);
-    let values = widen(t);
+    const transpose = family.conv1d && name.startsWith('blk.') && t.shape.length === 2;
+    const shape = transpose ? [t.shape[1], t.shape[0]] : [...t.shape];
     const shift = ggufValueShift(family, t.name);
-    if (shift !== 0) values = values.map((v) => v + shift);
-    let shape = [...t.shape];
-    if (family.conv1d && name.startsWith('blk.') && shape.length === 2) {
-      values = transposeF32(values, shape[0], shape[1]);
-      shape = [shape[1], shape[0]];
-    }
     const heads = permutedHeads(family, config, t.name);
-    if (heads > 0) values = permuteRowsForGguf(values, shape[0], values.length / shape[0], config.headDim);
-    out.push({ name, dims: shape.reverse(), values });
+    const values = () => {
+      let v = widen(t);
+      // Gemma's norms are stored as 1 + w (a new array: widen may return the tensor's own data).
+      if (shift !== 0) v = v.map((x) => x + shift);
+      if (transpose) v = transposeF32(v, t.shape[0], t.shape[1]);
+      return heads > 0 ? permuteRowsForGguf(v, shape[0], v.length / shape[0], config.headDim) : v;
+    };
+    out.push({ name, dims: [...shape].reverse(), values });
   }
   const freqs = ropeFreqFactors(config);
-  if (freqs && family.arch === 'llama') out.push({ name: 'rope_freqs.weight', dims: [freqs.length], values: freqs });
+  if (freqs && family.arch === 'llama') out.push({ name: 'rope_freqs.weight', dims: [freqs.length], values: () => freqs });
   return out.sort((a, b) => order(a.name) - order(b.name));
 }
 
@@ -148,11 +150,12 @@ export function mergedGguf(model: LoadedModel, files: Record<string, Uint8Array>
   const family = ggufFamily(model.config);
   const base = sourceTensors(model, files);
   const merged = adapter ? mergedCheckpoint(base, adapter) : base;
-  const tensors = ggufTensorsF32(family, model.config, merged, model.source);
+  const tensors = planTensors(family, model.config, merged, model.source);
   const types = weightTypes(opts.fileType, tensors.filter((t) => t.dims.length === 2).map((t) => ({ name: t.name, cols: t.dims[0] })), model.config.layers);
+  // One tensor in f32 at a time: the whole model in f32 would not fit in a browser tab for 0.5B models.
   const out: GgufTensorOut[] = tensors.map((t) => {
     const type = types.get(t.name) ?? GGML_F32;
-    return { name: t.name, dims: t.dims, type, data: encodeTensor(t.values, t.dims[0], type, t.name) };
+    return { name: t.name, dims: t.dims, type, data: encodeTensor(t.values(), t.dims[0], type, t.name) };
   });
   const quantized = opts.fileType === 'Q8_0' || opts.fileType === 'Q4_K_M';
   const meta: GgufKv[] = [
