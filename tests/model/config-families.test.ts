@@ -103,3 +103,23 @@ describe('configFromGguf on gemma3 files', () => {
     expect(() => configFromGguf({ ...file, metadata: { ...file.metadata, 'gemma3.attention.sliding_window_pattern': [true] } })).toThrow(/has 1 entries but the model has 6 layers/);
   });
 });
+
+describe('a Gemma 3 folder whose tokenizer also holds the vision model\'s <image_soft_token>', () => {
+  /** The tiny Gemma with one more added token at id vocab_size, as gemma-3-270m's tokenizer.json has. */
+  function withExtraToken(content: string) {
+    const files = tinyModelFiles('gemma3');
+    const json = JSON.parse(new TextDecoder().decode(files['tokenizer.json']));
+    json.added_tokens.push({ id: 100, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+    json.model.vocab[content] = 100;
+    return { ...files, 'tokenizer.json': new TextEncoder().encode(JSON.stringify(json)) };
+  }
+
+  it('loads: text never encodes to it', () => {
+    const m = loadModelFiles(withExtraToken('<image_soft_token>'), 'tiny-gemma3');
+    expect([m.config.vocabSize, m.tokenizer.vocabSize]).toEqual([100, 101]);
+  });
+
+  it('any other token past the embeddings is refused', () => {
+    expect(() => loadModelFiles(withExtraToken('<extra>'), 'tiny-gemma3')).toThrow(/tokenizer.json has 101 tokens but config.json says vocab_size 100/);
+  });
+});
