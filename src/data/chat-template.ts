@@ -27,12 +27,19 @@ export class ChatTemplate {
     }
   }
 
+  /**
+   * The conversation as the template writes it. `enable_thinking: false` (read by Qwen3's
+   * template only): the reply follows an empty thinking block, which is how Qwen3's template writes
+   * a final assistant turn in training data and how its non-thinking mode prompts, so a tuned
+   * answer is trained and generated in the same place.
+   */
   render(messages: ChatMessage[], addGenerationPrompt: boolean): string {
     return this.template.render({
       messages,
       add_generation_prompt: addGenerationPrompt,
       bos_token: this.ctx.bosToken,
       eos_token: this.ctx.eosToken,
+      enable_thinking: false,
     });
   }
 

@@ -45,11 +45,18 @@ describe('Qwen3 tokenizer (byte-level BPE, no BOS)', () => {
     expect(tok.encode('<think>')).toEqual([151667]);
     expect(tok.vocabSize).toBe(151669);
   });
-  it('renders its chat template and encodes it as served', () => {
+  it('renders its chat template in non-thinking mode and encodes it as served', () => {
     const prompt = tok.applyChatTemplate([{ role: 'user', content: 'Hello' }], { addGenerationPrompt: true });
-    expect(prompt).toBe('<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n');
-    expect(tok.encode(prompt)).toEqual([151644, 872, 198, 9707, 151645, 198, 151644, 77091, 198]);
+    expect(prompt).toBe('<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n');
+    expect(tok.encode(prompt)).toEqual([151644, 872, 198, 9707, 151645, 198, 151644, 77091, 198, 151667, 271, 151668, 271]);
     expect(tok.chatEndOfTurn).toBe('<|im_end|>');
+  });
+
+  it('prompt + answer + end of turn is how its template writes the whole conversation (HF SFT data)', () => {
+    const user = { role: 'user' as const, content: 'Hello' };
+    const prompt = tok.applyChatTemplate([user], { addGenerationPrompt: true });
+    const whole = tok.applyChatTemplate([user, { role: 'assistant', content: 'Hi there' }], { addGenerationPrompt: false });
+    expect(whole).toBe(`${prompt}Hi there<|im_end|>\n`);
   });
 });
 
@@ -63,7 +70,7 @@ describe('chat templates of Qwen3 and Gemma 3 (jinja) on a conversation with a s
   it('Qwen3: ChatML turns, history answers as they are', () => {
     expect(load('qwen3').applyChatTemplate(conversation, { addGenerationPrompt: true })).toBe(
       '<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n' +
-        '<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n',
+        '<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n',
     );
   });
   it('Gemma 3: the system prompt joins the first user turn, the assistant is "model"', () => {
@@ -86,7 +93,7 @@ describe('Qwen3 tokenizer from GGUF metadata (tokenizer.ggml.model "gpt2", pre "
     }
     expect([gg.bosId, gg.eosId, gg.addsBos]).toEqual([hf.bosId, hf.eosId, false]);
     expect(gg.decode(hf.encode('接ぎ木 grafting'))).toBe('接ぎ木 grafting');
-    expect(gg.applyChatTemplate([{ role: 'user', content: 'Hello' }], { addGenerationPrompt: true })).toBe('<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n');
+    expect(gg.applyChatTemplate([{ role: 'user', content: 'Hello' }], { addGenerationPrompt: true })).toBe('<|im_start|>user\nHello<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n');
   });
 });
 
