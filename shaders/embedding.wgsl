@@ -1,6 +1,7 @@
 // Embedding lookup: out[r, :] = table[ids[r], :] (token embeddings, embed_tokens / wte), and
 // out[r, :] += table[ids[r], :] (learned positions, GPT-2's wpe indexed by position ids).
-// The table is a frozen weight in its stored dtype (see weights.wgsl). An id outside [0, V)
+// The table is a frozen weight in its stored dtype (weights.wgsl, weights_quant.wgsl); a
+// quantized table is read VEC = 4 elements per thread (C is whole blocks). An id outside [0, V)
 // reads nothing: the lookup writes zeros and the add leaves the row as it is; callers validate
 // ids on the CPU and report them.
 
@@ -11,24 +12,36 @@ struct Params { n: u32, c: u32, v: u32, }
 @group(0) @binding(2) var<storage, read> table: array<u32>;      // [V, C], WDTYPE
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;  // [N, C]
 
-// The table value for element i = r·C + c of the output, or 0 when ids[r] is out of range.
-fn looked_up(i: u32) -> f32 {
+override VEC: u32 = 1u;
+
+fn weight_load(w: u32) -> u32 { return table[w]; }
+
+// The table values for elements i.. i+VEC-1 of the output (i = r·C + c, VEC | C), or 0 when
+// ids[r] is out of range.
+fn looked_up(i: u32) -> vec4f {
   let id = ids[i / p.c];
-  if (id < 0 || u32(id) >= p.v) { return 0.0; }
+  if (id < 0 || u32(id) >= p.v) { return vec4(0.0); }
   let k = u32(id) * p.c + i % p.c;
-  return weight_value(table[weight_word(k)], k);
+  if (VEC == 4u) { return weight4(k); }
+  return vec4(weight_at(k), 0.0, 0.0, 0.0);
+}
+
+fn store(i: u32, v: vec4f, add: bool) {
+  for (var q = 0u; q < VEC; q++) {
+    if (add) { out[i + q] = out[i + q] + v[q]; } else { out[i + q] = v[q]; }
+  }
 }
 
 @compute @workgroup_size(256)
 fn embedding_lookup(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = linear_workgroup(wid, nwg) * 256u + li;
+  let i = (linear_workgroup(wid, nwg) * 256u + li) * VEC;
   if (i >= p.n * p.c) { return; }
-  out[i] = looked_up(i);
+  store(i, looked_up(i), false);
 }
 
 @compute @workgroup_size(256)
 fn embedding_add(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let i = linear_workgroup(wid, nwg) * 256u + li;
+  let i = (linear_workgroup(wid, nwg) * 256u + li) * VEC;
   if (i >= p.n * p.c) { return; }
-  out[i] = out[i] + looked_up(i);
+  store(i, looked_up(i), true);
 }

@@ -1,7 +1,17 @@
-/** Element types a GPU buffer can hold. Frozen weights keep f16/bf16; compute is f32. */
-export type DType = 'f32' | 'f16' | 'bf16' | 'u32' | 'i32';
+import { quantBlock, QUANT_NAMES, type QuantName } from '../io/ggml-types.ts';
 
-export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, bf16: 2, u32: 4, i32: 4 };
+/**
+ * Element types a GPU buffer can hold. Frozen weights keep f16/bf16, or ggml's quantized blocks
+ * (byte-packed, whole blocks along the last dimension, decoded in the kernels); compute is f32.
+ */
+export type ElementDType = 'f32' | 'f16' | 'bf16' | 'u32' | 'i32';
+export type DType = ElementDType | QuantName;
+
+export const DTYPE_BYTES: Record<ElementDType, number> = { f32: 4, f16: 2, bf16: 2, u32: 4, i32: 4 };
+
+export function isQuantDType(dtype: DType): dtype is QuantName {
+  return (QUANT_NAMES as string[]).includes(dtype);
+}
 
 /** A typed, shaped view of a whole GPU buffer. Row-major, last dimension fastest. */
 export interface Tensor {
@@ -31,7 +41,11 @@ export function numel(shape: readonly number[]): number {
 }
 
 export function tensorBytes(shape: readonly number[], dtype: DType): number {
-  return numel(shape) * DTYPE_BYTES[dtype];
+  if (!isQuantDType(dtype)) return numel(shape) * DTYPE_BYTES[dtype];
+  const { blockSize, typeSize } = quantBlock(dtype);
+  const last = shape[shape.length - 1] ?? 1;
+  if (last % blockSize !== 0) throw new Error(`tensorBytes: ${dtype}[${shape.join(', ')}] rows of ${last} are not whole ${blockSize}-element blocks.`);
+  return (numel(shape) / blockSize) * typeSize;
 }
 
 export function describe(t: Tensor): string {

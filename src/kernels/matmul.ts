@@ -1,6 +1,6 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { MAX_WORKGROUPS_PER_DIM, uniforms } from '../gpu/recorder.ts';
-import { describe, numel, type DType, type Tensor } from '../gpu/tensor.ts';
+import { describe, isQuantDType, numel, type DType, type Tensor } from '../gpu/tensor.ts';
 import { WDTYPE } from './weights.ts';
 
 /** Output tile of one workgroup and K step (shaders/matmul.wgsl). */
@@ -18,8 +18,8 @@ const SPLIT_TARGET_WORKGROUPS = 256;
 const MIN_SPLIT_K = 64;
 /** Most parts a contraction is split into. */
 export const MAX_SPLIT = 16;
-const SHADERS = ['common', 'weights', 'matmul_dropout', 'matmul_common', 'matmul'] as const;
-const DIRECT_SHADERS = ['common', 'weights', 'matmul_dropout', 'matmul_common', 'matmul_direct'] as const;
+const SHADERS = ['common', 'weights', 'weights_quant', 'matmul_dropout', 'matmul_common', 'matmul'] as const;
+const DIRECT_SHADERS = ['common', 'weights', 'weights_quant', 'matmul_dropout', 'matmul_common', 'matmul_direct'] as const;
 
 /** Inverted dropout with probability p; the mask is a hash of (seed, element index), never stored. */
 export interface Dropout {
@@ -41,7 +41,7 @@ interface Gemm {
   label: string;
   /** A [batch?, M, K] (transA: [batch?, K, M]), f32. */
   a: Tensor;
-  /** B [K, N] (transB: [N, K]), f32/f16/bf16, shared across the batch when bBatchStride is 0. */
+  /** B [K, N] (transB: [N, K]), f32/f16/bf16 or quantized (a frozen weight), shared across the batch when bBatchStride is 0. */
   b: Tensor;
   c: Tensor;
   bias?: Tensor;
@@ -158,9 +158,11 @@ function rowsOf(op: string, name: string, t: Tensor, cols: number, dtypes: reado
 
 function weightDims(op: string, w: Tensor): [number, number] {
   if (w.shape.length !== 2 || WDTYPE[w.dtype] === undefined) {
-    throw new Error(`${op}: weight is ${describe(w)} but a 2-D [out, in] f32/f16/bf16 tensor is needed.`);
+    throw new Error(`${op}: weight is ${describe(w)} but a 2-D [out, in] f32/f16/bf16 or quantized tensor is needed.`);
   }
   if (w.shape[0] < 1 || w.shape[1] < 1) throw new Error(`${op}: weight ${describe(w)} is empty.`);
+  // The kernels decode quantized rows four elements at a time: rows must be whole 32-element blocks.
+  if (isQuantDType(w.dtype) && w.shape[1] % 32 !== 0) throw new Error(`${op}: quantized weight ${describe(w)} has rows of ${w.shape[1]}, not whole blocks.`);
   return [w.shape[0], w.shape[1]];
 }
 
@@ -173,7 +175,7 @@ function sameRows(op: string, name: string, t: Tensor, like: Tensor, cols: numbe
 export interface LinearForward {
   /** x [..., K] (rows M = B·T), f32. */
   x: Tensor;
-  /** W [N, K] (HF [out, in]), f32/f16/bf16. */
+  /** W [N, K] (HF [out, in]), f32/f16/bf16 or quantized. */
   w: Tensor;
   /** bias [N], f32, added after alpha. */
   bias?: Tensor;
@@ -209,7 +211,7 @@ export function linearForward(rec: Recorder, o: LinearForward): void {
 export interface LinearBackwardInput {
   /** dY [..., N], f32. */
   dy: Tensor;
-  /** W [N, K], f32/f16/bf16. */
+  /** W [N, K], f32/f16/bf16 or quantized. */
   w: Tensor;
   /** dX [..., K], f32. */
   dx: Tensor;

@@ -1,6 +1,7 @@
 /**
- * The frozen weights on the GPU, labelled `weights.<hf name>`, in their source dtype (f32, or the
- * raw 16-bit patterns of f16/bf16: the kernels unpack them). Two exceptions, both for the kernels'
+ * The frozen weights on the GPU, labelled `weights.<hf name>`, in their source dtype (f32, the raw
+ * 16-bit patterns of f16/bf16, or a GGUF file's quantized blocks byte for byte: the kernels unpack
+ * and dequantize them as they read). Two exceptions, both for the kernels'
  * sake: linear biases are widened to f32 (matmul adds an f32 bias; they are tiny), and GPT-2's
  * fused `attn.c_attn` [3C, C] is uploaded as three [C, C] tensors (and three biases) for q, k and
  * v, so each projection writes a contiguous [B, T, H, D] tensor that attention reads directly
@@ -10,7 +11,7 @@
 import type { Gpu } from '../gpu/device.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { tensorBytes } from '../gpu/tensor.ts';
-import { bytesToF32, DTYPE_BYTES, type WeightSource } from './weights.ts';
+import { bytesToF32, DTYPE_BYTES, isQuantized, type WeightSource } from './weights.ts';
 import type { ModelConfig } from './config.ts';
 import { expectedTensors } from './modules.ts';
 
@@ -76,18 +77,20 @@ export function uploadWeights(gpu: Gpu, config: ModelConfig, source: WeightSourc
     if (config.arch === 'gpt2' && FUSED_QKV.test(name)) {
       const C = config.hidden;
       const isBias = name.endsWith('.bias');
+      const elem = DTYPE_BYTES[info.dtype as keyof typeof DTYPE_BYTES]; // GPT-2 comes from safetensors: never quantized
       const all = isBias ? source.toF32(name) : null;
       const raw = isBias ? null : source.bytes(name);
       (['q', 'k', 'v'] as const).forEach((which, i) => {
         const partLabel = `${label}[${which}]`;
         const t = isBias
           ? gpu.pool.upload(partLabel, [C], 'f32', all!.slice(i * C, (i + 1) * C))
-          : gpu.pool.upload(partLabel, [C, C], info.dtype, copyBytes(raw!.subarray(i * C * C * DTYPE_BYTES[info.dtype], (i + 1) * C * C * DTYPE_BYTES[info.dtype])));
+          : gpu.pool.upload(partLabel, [C, C], info.dtype, copyBytes(raw!.subarray(i * C * C * elem, (i + 1) * C * C * elem)));
         out.set(`${name}#${which}`, t);
       });
       continue;
     }
-    if (LINEAR_BIAS.test(name)) {
+    // Biases, and any 1-D tensor stored quantized (norm gains, in hand-made files), are widened to f32.
+    if (LINEAR_BIAS.test(name) || (shape.length === 1 && isQuantized(info.dtype))) {
       out.set(name, gpu.pool.upload(label, shape, 'f32', bytesToF32(source.bytes(name), info.dtype)));
       continue;
     }
@@ -107,7 +110,8 @@ export function uploadWeights(gpu: Gpu, config: ModelConfig, source: WeightSourc
 export function weightBytes(config: ModelConfig, source: WeightSource): number {
   let n = 0;
   for (const [name, shape] of expectedTensors(config)) {
-    const dtype = LINEAR_BIAS.test(name) ? 'f32' : source.info(name).dtype;
+    const stored = source.info(name).dtype;
+    const dtype = LINEAR_BIAS.test(name) || (shape.length === 1 && isQuantized(stored)) ? 'f32' : stored;
     const parts = config.arch === 'gpt2' && FUSED_QKV.test(name) ? 3 : 1;
     n += parts * Math.max(16, Math.ceil(tensorBytes(shape, dtype) / parts / 16) * 16);
   }

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { FormatError } from '../../src/io/errors.ts';
-import { elementCount, findGgufTensor, ggufTensorToF32, parseGguf } from '../../src/io/gguf.ts';
+import { elementCount, findGgufTensor, ggufTensorToF32, parseGguf, refuseUnsupportedTypes } from '../../src/io/gguf.ts';
 import { ggufBool, ggufNumber, ggufNumberArray, ggufString, ggufStringArray, ggufValue } from '../../src/io/gguf-meta.ts';
 import { buildGguf, type FixtureValue } from './gguf-fixture.ts';
 
@@ -119,7 +119,11 @@ describe('hand-built files', () => {
     tensors: [
       { name: 'a.f16', dims: [3], ggmlType: 1, data: h([0x3c00, 0xc000, 0x3800]) },
       { name: 'b.bf16', dims: [2, 1], ggmlType: 30, data: h([0x3f80, 0xc040]) },
-      { name: 'blk.0.attn_q.weight', dims: [256, 1], ggmlType: 12, data: new Uint8Array(144) },
+      // A Q4_K block: d = 1, group 0 scale 1 (min 0), element 0's quant 1, element 32's quant 2 (group 1, scale 0).
+      { name: 'blk.0.attn_q.weight', dims: [256, 1], ggmlType: 12, data: Uint8Array.from({ length: 144 }, (_, i) => ({ 1: 0x3c, 4: 1, 16: 0x21 })[i] ?? 0) },
+      { name: 'blk.0.attn_k.weight', dims: [256, 1], ggmlType: 16, data: new Uint8Array(66) },
+      { name: 'blk.1.attn_k.weight', dims: [256, 1], ggmlType: 16, data: new Uint8Array(66) },
+      { name: 'blk.0.ffn_up.weight', dims: [256, 1], ggmlType: 34, data: new Uint8Array(54) },
     ],
   });
 
@@ -139,8 +143,19 @@ describe('hand-built files', () => {
     expect(Array.from(ggufTensorToF32(f, bytes, findGgufTensor(f, 'b.bf16')))).toEqual([1, -3]);
     const q = findGgufTensor(f, 'blk.0.attn_q.weight');
     expect([q.typeName, q.byteLength]).toEqual(['Q4_K', 144]);
-    expect(errorOf(() => ggufTensorToF32(f, bytes, q)).message).toBe(
-      "model.gguf: tensor 'blk.0.attn_q.weight' is Q4_K; tsugiki reads F32, F16 and BF16 GGUF files for now — convert with llama.cpp's convert_hf_to_gguf.py --outtype f16",
+    const values = ggufTensorToF32(f, bytes, q);
+    expect([values.length, values[0], values[1], values[32], values.reduce((a, b) => a + Math.abs(b), 0)]).toEqual([256, 1, 0, 0, 1]);
+  });
+
+  it('refuses types it does not read, naming them, their tensors and what to download', () => {
+    const f = parseGguf(bytes);
+    const started = performance.now();
+    expect(errorOf(() => refuseUnsupportedTypes(f)).message).toBe(
+      "model.gguf: holds 2 IQ2_XXS tensors ('blk.0.attn_k.weight', 'blk.1.attn_k.weight') and 1 TQ1_0 tensor ('blk.0.ffn_up.weight'), a type tsugiki does not read; it reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and the K-quants Q2_K–Q6_K (the *_K_S, *_K_M and *_K_L files) — download a Q4_K_M or Q8_0 file of the same model",
+    );
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(errorOf(() => ggufTensorToF32(f, bytes, findGgufTensor(f, 'blk.0.ffn_up.weight'))).message).toBe(
+      "model.gguf: tensor 'blk.0.ffn_up.weight' is TQ1_0, a type tsugiki does not read; download a Q4_K_M, Q8_0 or F16 file of the same model",
     );
   });
 
