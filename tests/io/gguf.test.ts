@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { FormatError } from '../../src/io/errors.ts';
 import { elementCount, findGgufTensor, ggufTensorToF32, parseGguf, refuseUnsupportedTypes } from '../../src/io/gguf.ts';
 import { ggufBool, ggufNumber, ggufNumberArray, ggufString, ggufStringArray, ggufValue } from '../../src/io/gguf-meta.ts';
+import { loadModelFiles } from '../../src/model/load-source.ts';
 import { buildGguf, type FixtureValue } from './gguf-fixture.ts';
 
 const MODELS = new URL('../../../shared/data/models/', import.meta.url);
@@ -170,5 +171,44 @@ describe('hand-built files', () => {
     expect(errorOf(() => parseGguf(truncated.subarray(0, truncated.length - 10))).message).toMatch(/tensor 'w' needs bytes \d+ to \d+ but the file is \d+ bytes; it is truncated/);
     const dup = buildGguf({ metadata: [['k', { type: 'u8', value: 1 }], ['k', { type: 'u8', value: 2 }]], tensors: [] });
     expect(errorOf(() => parseGguf(dup)).message).toMatch(/'k' appears twice/);
+  });
+});
+
+describe('quantized files that cannot load', () => {
+  const q4 = new Uint8Array(readFileSync(new URL('../../../shared/data/models/quantized/stories260K-Q4_0.gguf', import.meta.url)));
+
+  /** The file with every Q4_0 tensor relabelled IQ4_NL (same 18-byte blocks of 32): a type tsugiki does not read. */
+  function relabelled(): Uint8Array {
+    const out = q4.slice();
+    const f = parseGguf(q4);
+    const dv = new DataView(out.buffer);
+    let at = f.dataOffset;
+    for (const t of f.tensors) {
+      if (t.typeName !== 'Q4_0') continue;
+      // name (u64 length + bytes), n_dims u32, dims u64 × n, then the type u32.
+      const name = new TextEncoder().encode(t.name);
+      for (at = 24; at < f.dataOffset; at++) {
+        if (dv.getUint32(at, true) === name.length && name.every((b, i) => out[at + 8 + i] === b)) break;
+      }
+      const typeAt = at + 8 + name.length + 4 + 8 * t.dims.length;
+      expect(dv.getUint32(typeAt, true)).toBe(2);
+      dv.setUint32(typeAt, 20, true);
+    }
+    return out;
+  }
+
+  it('an IQ4_NL model is refused in under a second, naming the type, the first tensors and the count', () => {
+    const bytes = relabelled();
+    const started = performance.now();
+    const message = errorOf(() => loadModelFiles({ 'model.gguf': bytes }, 'model.gguf')).message;
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(message).toBe(
+      "model.gguf: holds 31 IQ4_NL tensors ('token_embd.weight', 'blk.0.attn_k.weight', 'blk.0.attn_output.weight', …), a type tsugiki does not read; it reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and the K-quants Q2_K–Q6_K (the *_K_S, *_K_M and *_K_L files) — download a Q4_K_M or Q8_0 file of the same model",
+    );
+  });
+
+  it('truncated block data names the tensor', () => {
+    const cut = q4.subarray(0, q4.length - 1000);
+    expect(errorOf(() => loadModelFiles({ 'model.gguf': cut }, 'model.gguf')).message).toMatch(/^model.gguf: tensor '[a-z0-9_.]+' needs bytes \d+ to \d+ but the file is \d+ bytes; it is truncated \(download it again\)$/);
   });
 });
