@@ -5,7 +5,10 @@
 // reads nothing: the lookup writes zeros and the add leaves the row as it is; callers validate
 // ids on the CPU and report them.
 
-struct Params { n: u32, c: u32, v: u32, }
+// A table split into row windows (a weight over the binding limit) is looked up once per window:
+// id0 is the window's first row and v its row count; with skip_outside = 1 (every window but the
+// first) rows whose id lies outside the window are left as they are.
+struct Params { n: u32, c: u32, v: u32, id0: u32, skip_outside: u32, }
 @group(0) @binding(0) var<uniform> p: Params;
 
 @group(0) @binding(1) var<storage, read> ids: array<i32>;        // [N]
@@ -18,10 +21,14 @@ fn weight_load(w: u32) -> u32 { return table[w]; }
 
 // The table values for elements i.. i+VEC-1 of the output (i = r·C + c, VEC | C), or 0 when
 // ids[r] is out of range.
-fn looked_up(i: u32) -> vec4f {
+fn in_window(i: u32) -> bool {
   let id = ids[i / p.c];
-  if (id < 0 || u32(id) >= p.v) { return vec4(0.0); }
-  let k = u32(id) * p.c + i % p.c;
+  return id >= 0 && u32(id) >= p.id0 && u32(id) - p.id0 < p.v;
+}
+
+fn looked_up(i: u32) -> vec4f {
+  if (!in_window(i)) { return vec4(0.0); }
+  let k = (u32(ids[i / p.c]) - p.id0) * p.c + i % p.c;
   if (VEC == 4u) { return weight4(k); }
   return vec4(weight_at(k), 0.0, 0.0, 0.0);
 }
@@ -35,7 +42,7 @@ fn store(i: u32, v: vec4f, add: bool) {
 @compute @workgroup_size(256)
 fn embedding_lookup(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = (linear_workgroup(wid, nwg) * 256u + li) * VEC;
-  if (i >= p.n * p.c) { return; }
+  if (i >= p.n * p.c || (p.skip_outside == 1u && !in_window(i))) { return; }
   store(i, looked_up(i), false);
 }
 

@@ -69,9 +69,9 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
   let batch = wid.z / p.splits;
   let k_begin = (wid.z % p.splits) * p.k_chunk;
   let k_end = min(p.k, k_begin + p.k_chunk);
-  let a_base = batch * p.a_batch;
+  let a_base = batch * p.a_batch + p.a_off;
   let b_base = batch * p.b_batch;
-  let c_base = wid.z * p.c_batch;
+  let c_base = wid.z * p.c_batch + p.c_off;
   let tx = li % 16u;
   let ty = li / 16u;
 
@@ -120,8 +120,8 @@ fn matmul(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u
       let idx = c_base + row * p.ldc + col;
       var v = p.alpha * acc[r][q];
       // The mask follows the element's index in the final output, not in a split-K slab.
-      if (DROP_AT == 3u) { v = v * drop_factor(batch * p.c_batch + row * p.ldc + col); }
-      if (HAS_BIAS) { v = v + bias[col]; }
+      if (DROP_AT == 3u) { v = v * drop_factor(batch * p.c_batch + row * p.ldc + col + p.c_off); }
+      if (HAS_BIAS) { v = v + bias[col + p.c_off]; }
       if (ACCUMULATE) { v = v + c[idx]; }
       c[idx] = v;
     }

@@ -23,7 +23,9 @@ struct Params {
   tiles: u32, lda: u32, ldb: u32, ldc: u32,
   a_batch: u32, b_batch: u32, c_batch: u32, alpha: f32,
   drop_threshold: u32, drop_seed: u32, drop_scale: f32, k_chunk: u32,
-  splits: u32, _p0: u32, _p1: u32, _p2: u32,
+  // a_off / c_off: element offsets into A and C (a row window of a weight reads the columns of
+  // dY and writes the columns of y that its rows stand for; lda and ldc are the full widths).
+  splits: u32, a_off: u32, c_off: u32, _p2: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 

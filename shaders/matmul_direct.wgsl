@@ -54,8 +54,8 @@ fn store_row(batch: u32, c_base: u32, row: u32, col0: u32, acc: vec4f) {
     let idx = c_base + row * p.ldc + col;
     var v = p.alpha * acc[q];
     // The mask follows the element's index in the final output, not in a split-K slab.
-    if (DROP_AT == 3u) { v = v * drop_factor(batch * p.c_batch + row * p.ldc + col); }
-    if (HAS_BIAS) { v = v + bias[col]; }
+    if (DROP_AT == 3u) { v = v * drop_factor(batch * p.c_batch + row * p.ldc + col + p.c_off); }
+    if (HAS_BIAS) { v = v + bias[col + p.c_off]; }
     if (ACCUMULATE) { v = v + c[idx]; }
     c[idx] = v;
   }
@@ -73,7 +73,7 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   let batch = wid.z / p.splits;
   let k_begin = (wid.z % p.splits) * p.k_chunk;
   let k_end = min(p.k, k_begin + p.k_chunk);
-  let a_base = batch * p.a_batch;
+  let a_base = batch * p.a_batch + p.a_off;
   let b_base = batch * p.b_batch;
   let ra = min(vec4(row0) + vec4(0u, 1u, 2u, 3u), vec4(p.m - 1u));
   let cb = min(vec4(col0) + vec4(0u, 1u, 2u, 3u), vec4(p.n - 1u));
@@ -109,7 +109,7 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
     }
   }
 
-  let c_base = wid.z * p.c_batch;
+  let c_base = wid.z * p.c_batch + p.c_off;
   store_row(batch, c_base, row0, col0, acc0);
   store_row(batch, c_base, row0 + 1u, col0, acc1);
   store_row(batch, c_base, row0 + 2u, col0, acc2);

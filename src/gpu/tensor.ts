@@ -21,6 +21,12 @@ export interface Tensor {
   readonly buffer: GPUBuffer;
   /** Start of the tensor inside `buffer` (a multiple of 256 bytes); 0 when it owns the buffer. */
   readonly byteOffset?: number;
+  /**
+   * A frozen weight [N, K] bigger than one binding may be: its rows split into consecutive windows,
+   * each its own tensor [rows_i, K] (Σ rows_i = N). `buffer` is then the first window's; the matmul
+   * and embedding kernels loop over the windows.
+   */
+  readonly rowWindows?: readonly Tensor[];
 }
 
 /**

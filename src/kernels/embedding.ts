@@ -33,11 +33,17 @@ function gather(rec: Recorder, op: string, entry: string, ids: Tensor, table: Te
   expectShape(op, 'out', out, [...ids.shape, c], ['f32']);
   const n = numel(ids.shape);
   const vec = isQuantDType(table.dtype) ? 4 : 1;
-  rec.dispatch({
-    label: `${op} ${out.label}`,
-    pipeline: { shaders: SHADERS, entry, constants: { WDTYPE: wdtype, VEC: vec } },
-    uniforms: uniforms(n, c, v),
-    bindings: [ids, table, out],
-    workgroups: [Math.ceil((n * c) / vec / WG)],
+  // A table in row windows: one dispatch per window, each filling the rows whose ids it holds.
+  const windows = table.rowWindows ?? [table];
+  let id0 = 0;
+  windows.forEach((win, w) => {
+    rec.dispatch({
+      label: `${op} ${out.label}${windows.length > 1 ? ` rows ${id0}+` : ''}`,
+      pipeline: { shaders: SHADERS, entry, constants: { WDTYPE: wdtype, VEC: vec } },
+      uniforms: uniforms(n, c, win.shape[0], id0, w > 0 ? 1 : 0),
+      bindings: [ids, win, out],
+      workgroups: [Math.ceil((n * c) / vec / WG)],
+    });
+    id0 += win.shape[0];
   });
 }

@@ -7,9 +7,14 @@
  * v, so each projection writes a contiguous [B, T, H, D] tensor that attention reads directly
  * (tensor views need 256-byte aligned offsets, which a column slice of [N, 3C] never has).
  * Tied embeddings: `lm_head.weight` is the embedding table itself.
+ *
+ * A weight bigger than one storage binding may be (maxStorageBufferBindingSize: 128 MiB unless the
+ * adapter allows more; Qwen2.5-0.5B's tied 151936×896 bf16 table is 272 MB) is stored as row
+ * windows, each its own buffer (Tensor.rowWindows); the matmul and embedding kernels loop over them.
  */
 import type { Gpu } from '../gpu/device.ts';
-import type { Tensor } from '../gpu/tensor.ts';
+import { GpuError } from '../gpu/errors.ts';
+import type { DType, Tensor } from '../gpu/tensor.ts';
 import { tensorBytes } from '../gpu/tensor.ts';
 import { bytesToF32, DTYPE_BYTES, isQuantized, type WeightSource } from './weights.ts';
 import type { ModelConfig } from './config.ts';
@@ -46,15 +51,17 @@ export class GpuWeights {
 
   set(name: string, t: Tensor, counted = true): void {
     this.tensors.set(name, t);
-    if (counted) this.bytes += t.buffer.size;
+    if (counted) for (const part of t.rowWindows ?? [t]) this.bytes += part.buffer.size;
   }
 
   destroy(): void {
     const seen = new Set<GPUBuffer>();
     for (const t of this.tensors.values()) {
-      if (seen.has(t.buffer)) continue;
-      seen.add(t.buffer);
-      this.gpu.pool.release(t.buffer);
+      for (const part of t.rowWindows ?? [t]) {
+        if (seen.has(part.buffer)) continue;
+        seen.add(part.buffer);
+        this.gpu.pool.release(part.buffer);
+      }
     }
     this.tensors.clear();
     this.bytes = 0;
@@ -68,8 +75,34 @@ function copyBytes(raw: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Uploads every tensor the config implies (checked by the loader), in the layout described above. */
-export function uploadWeights(gpu: Gpu, config: ModelConfig, source: WeightSource): GpuWeights {
+/**
+ * Row windows [first row, row count] of a [rows, …] weight whose rows take rowBytes each, so that
+ * no window exceeds maxBytes.
+ */
+export function planRowWindows(rows: number, rowBytes: number, maxBytes: number): [number, number][] {
+  if (rowBytes > maxBytes) {
+    throw new GpuError(`one row of a weight takes ${rowBytes} bytes, more than this GPU binds at once (${maxBytes} bytes); the model is too large for this GPU.`, 'limits');
+  }
+  const per = Math.floor(maxBytes / rowBytes);
+  const out: [number, number][] = [];
+  for (let r = 0; r < rows; r += per) out.push([r, Math.min(per, rows - r)]);
+  return out;
+}
+
+/** One 2-D weight, whole or in row windows when it is bigger than maxBindingBytes. */
+function uploadWeight(gpu: Gpu, label: string, shape: number[], dtype: DType, raw: Uint8Array, maxBindingBytes: number): Tensor {
+  if (raw.byteLength <= maxBindingBytes || shape.length !== 2) return gpu.pool.upload(label, shape, dtype, raw);
+  const rowBytes = raw.byteLength / shape[0];
+  const windows = planRowWindows(shape[0], rowBytes, maxBindingBytes).map(([r0, n]) =>
+    gpu.pool.upload(`${label}[rows ${r0}:${r0 + n}]`, [n, shape[1]], dtype, raw.subarray(r0 * rowBytes, (r0 + n) * rowBytes)));
+  return { label, shape: [...shape], dtype, buffer: windows[0].buffer, rowWindows: windows };
+}
+
+/**
+ * Uploads every tensor the config implies (checked by the loader), in the layout described above.
+ * maxBindingBytes: the largest weight kept in one buffer (the device's binding limit; tests lower it).
+ */
+export function uploadWeights(gpu: Gpu, config: ModelConfig, source: WeightSource, maxBindingBytes = gpu.device.limits.maxStorageBufferBindingSize): GpuWeights {
   const out = new GpuWeights(gpu);
   for (const [name, shape] of expectedTensors(config)) {
     const info = source.info(name);
@@ -98,7 +131,7 @@ export function uploadWeights(gpu: Gpu, config: ModelConfig, source: WeightSourc
     if (raw.byteLength !== tensorBytes(shape, info.dtype)) {
       throw new Error(`GPU weights: '${name}' has ${raw.byteLength} bytes but ${info.dtype}[${shape.join(', ')}] needs ${tensorBytes(shape, info.dtype)}.`);
     }
-    out.set(name, gpu.pool.upload(label, shape, info.dtype, raw));
+    out.set(name, uploadWeight(gpu, label, shape, info.dtype, raw, maxBindingBytes));
   }
   if (config.tieWordEmbeddings) {
     out.set('lm_head.weight', out.get(config.arch === 'gpt2' ? 'transformer.wte.weight' : 'model.embed_tokens.weight'), false);
