@@ -164,3 +164,21 @@ export function weightsFromSafetensors(files: Record<string, Uint8Array>, arch: 
   }
   return weightTable(source, entries);
 }
+
+/**
+ * How the checkpoint stores its weights: tensor count per dtype (upper case: `Q4_K`, `F16`), and a
+ * one-line summary for people (`quantized: Q4_K, Q6_K`, or the float dtype most bytes are in).
+ */
+export function weightPrecision(weights: WeightSource): { types: Record<string, number>; summary: string } {
+  const types: Record<string, number> = {};
+  const bytes = new Map<WeightDtype, number>();
+  for (const name of weights.names()) {
+    const { dtype, shape } = weights.info(name);
+    types[dtype.toUpperCase()] = (types[dtype.toUpperCase()] ?? 0) + 1;
+    bytes.set(dtype, (bytes.get(dtype) ?? 0) + weightBytesOf(shape, dtype));
+  }
+  const quantized = [...bytes.keys()].filter(isQuantized).sort();
+  if (quantized.length > 0) return { types, summary: `quantized: ${quantized.map((q) => q.toUpperCase()).join(', ')}` };
+  const main = [...bytes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'f32';
+  return { types, summary: main };
+}
