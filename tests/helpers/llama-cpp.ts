@@ -107,3 +107,14 @@ export async function disposeLlamaCpp(): Promise<void> {
   llamaPromise = null;
   await l.dispose();
 }
+
+/** llama.cpp's tokens for each text with the GGUF file's own vocabulary (no BOS; special tokens parsed when `special`). */
+export async function llamaCppTokenize(modelPath: string, texts: readonly string[], special = false): Promise<number[][]> {
+  const l = await llama();
+  const model = await l.loadModel({ modelPath, gpuLayers: 0, vocabOnly: true });
+  try {
+    return texts.map((text) => Array.from(model.tokenize(text, special), (t) => t as unknown as number));
+  } finally {
+    await model.dispose();
+  }
+}
