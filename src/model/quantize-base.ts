@@ -55,6 +55,7 @@ function candidates(name: string, cols: number): [number, number][] {
 /** The model with its 2-D weights quantized as described above, and what it saved. */
 export function quantizeBase(model: LoadedModel): { model: LoadedModel; report: BaseQuantReport } {
   const w = model.weights;
+  if (model.baseQuant) return { model, report: model.baseQuant };
   if (model.config.arch === 'gpt2') {
     throw new FormatError(model.source, 'a 4-bit base is for Llama-family models; GPT-2 keeps its fused attention weight in full precision — load it without the 4-bit option');
   }
@@ -91,7 +92,7 @@ export function quantizeBase(model: LoadedModel): { model: LoadedModel; report: 
     if (!worst || error > worst.error) worst = { name, error };
   }
   return {
-    model: { ...model, weights: weightTable(w.source, entries) },
+    model: { ...model, weights: weightTable(w.source, entries), baseQuant: { bytesBefore, bytesAfter, types, worst } },
     report: { bytesBefore, bytesAfter, types, worst },
   };
 }

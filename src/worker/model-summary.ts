@@ -1,6 +1,6 @@
 import type { LoadedModel } from '../model/load-source.ts';
 import { loraTargets, parameterCount } from '../model/config.ts';
-import { weightBytesOf } from '../model/weights.ts';
+import { weightBytesOf, weightPrecision } from '../model/weights.ts';
 import type { ModelSummary, TokenizerSource } from './protocol.ts';
 
 /** The GGUF metadata keys the tokenizer reads (the rest of the metadata stays in the worker). */
@@ -27,6 +27,8 @@ export function summarizeModel(model: LoadedModel, name: string, fileBytes: numb
     config: model.config,
     params: parameterCount(model.config),
     dtype,
+    precision: weightPrecision(model.weights).summary,
+    baseQuant: model.baseQuant ? { bytesBefore: model.baseQuant.bytesBefore, bytesAfter: model.baseQuant.bytesAfter, types: model.baseQuant.types } : null,
     weightBytes,
     fileBytes,
     loraTargets: loraTargets(model.config),

@@ -207,6 +207,12 @@ describe('quantized files that cannot load', () => {
     );
   });
 
+  it('an ollama blob (a GGUF file named sha256-… without the extension) loads as GGUF', () => {
+    const model = loadModelFiles({ 'sha256-6a1ad2b0d7c4': q4 }, 'blobs');
+    expect([model.format, model.source, model.weights.info('model.layers.0.self_attn.q_proj.weight').dtype]).toEqual(['gguf', 'sha256-6a1ad2b0d7c4.gguf', 'q4_0']);
+    expect(() => loadModelFiles({ 'sha256-00': new Uint8Array(64) }, 'blobs')).toThrow(/config.json/);
+  });
+
   it('truncated block data names the tensor', () => {
     const cut = q4.subarray(0, q4.length - 1000);
     expect(errorOf(() => loadModelFiles({ 'model.gguf': cut }, 'model.gguf')).message).toMatch(/^model.gguf: tensor '[a-z0-9_.]+' needs bytes \d+ to \d+ but the file is \d+ bytes; it is truncated \(download it again\)$/);

@@ -12,6 +12,9 @@ import { quantizeBase } from '../../src/model/quantize-base.ts';
 import { exportConfigJson } from '../../src/onnx/hf-config.ts';
 import { spmTokenizerFiles } from '../../src/onnx/tokenizer-json.ts';
 import { ggufTensors } from '../../src/train/merge-files.ts';
+import { adapterCardMarkdown } from '../../src/lora/card.ts';
+import { defaultAdapterConfig } from '../../src/lora/config.ts';
+import { weightPrecision } from '../../src/model/weights.ts';
 
 const DIR = new URL('../../../shared/data/models/quantized/', import.meta.url);
 const read = (name: string) => new Uint8Array(readFileSync(new URL(name, DIR)));
@@ -53,6 +56,11 @@ describe('4-bit base at load', () => {
       same++;
     }
     expect(same).toBe(3);
+    // What the studio's model step and the exported model card say about the base.
+    expect(weightPrecision(model.weights).summary).toBe('f32');
+    expect(weightPrecision(q.weights).summary).toBe('quantized: Q4_K, Q6_K');
+    const card = adapterCardMarkdown({ baseModel: 'k256', adapter: defaultAdapterConfig('llama'), trainableParams: 10, basePrecision: 'quantized: Q4_K, Q6_K (4-bit base, quantized at load)' });
+    expect(card).toContain('| base precision while training | quantized: Q4_K, Q6_K (4-bit base, quantized at load) |');
   });
 
   it('refuses GPT-2 with a reason', () => {
