@@ -72,5 +72,15 @@ describe('tsugiki info / generate / eval', () => {
       return (pos <= neg ? 'pos' : 'neg') === label;
     }).length;
     expect(j.accuracy).toBeCloseTo(correct / rows.length, 12);
+    // the evaluation: confusion matrix over the label set (most frequent first: pos, neg), by the reference's predictions
+    const predicted = rows.map(([input]) => {
+      const [pos, neg] = ['pos', 'neg'].map((l) => { const e = encode(input, l); return referenceRowLoss(ref, e.ids, e.mask).sum; });
+      return pos <= neg ? 'pos' : 'neg';
+    });
+    const cell = (t: string, p: string) => rows.filter(([, label], r) => label === t && predicted[r] === p).length;
+    expect(j.evaluation.labels).toEqual(['pos', 'neg']);
+    expect(j.evaluation.confusion_matrix).toEqual([[cell('pos', 'pos'), cell('pos', 'neg')], [cell('neg', 'pos'), cell('neg', 'neg')]]);
+    expect(j.evaluation.majority_baseline).toEqual({ label: 'pos', accuracy: 0.6 });
+    expect(j.rows.map((r: { predicted: string }) => r.predicted)).toEqual(predicted);
   });
 });

@@ -63,7 +63,7 @@ describe('Trainer on the GPU network (tiny Llama)', () => {
     second.destroy();
   }, 120_000);
 
-  it('stops on a NaN/Inf loss or gradient with a message and keeps the adapter of the last good step', async () => {
+  it('stops on a NaN/Inf loss or gradient with a message and rolls the whole state back to the last good step', async () => {
     const gpu = await testGpu();
     const wild = { ...options, lr: 1e30, warmup: 0, schedule: 'constant' as const, dropout: 0, steps: 5 };
     const run = await Trainer.create(gpu, model, rows, wild);
@@ -73,12 +73,46 @@ describe('Trainer on the GPU network (tiny Llama)', () => {
     expect(result.message).toMatch(new RegExp(`became (NaN|infinite|-infinite) at step ${bad}; try a lower learning rate \\(now 1e\\+30`));
     expect(out).toHaveLength(result.steps); // only good steps are reported
     const kept = await run.adapterParams('last');
+    const keptMoments = (await run.optimizer.readMoments())!;
+    const keptState = structuredClone(run.state);
     run.destroy();
     const good = await Trainer.create(gpu, model, rows, wild);
     await good.run({ stopAfter: result.steps });
     expect(bits(kept)).toEqual(bits(await good.adapterParams('last')));
     expect(kept.every(Number.isFinite)).toBe(true);
+    // Adam moments, data cursor, step and token counts: exactly those of a run stopped there
+    const goodMoments = (await good.optimizer.readMoments())!;
+    expect(bits(keptMoments.m)).toEqual(bits(goodMoments.m));
+    expect(bits(keptMoments.v)).toEqual(bits(goodMoments.v));
+    const { elapsedS: _a, ...kept2 } = keptState;
+    const { elapsedS: _b, ...good2 } = good.state;
+    expect(kept2).toEqual(good2);
     good.destroy();
+  }, 120_000);
+
+  it('checkpoints from inside the run with every step settled; speed and ETA cover the whole run', async () => {
+    const gpu = await testGpu();
+    const t = await Trainer.create(gpu, model, rows, options);
+    const seen: { step: number; params: Float32Array }[] = [];
+    const etas: number[] = [];
+    await t.run({
+      checkpointEvery: 2,
+      onCheckpoint: async (tr) => {
+        const ck = await tr.checkpoint();
+        seen.push({ step: ck.state.step, params: ck.params });
+      },
+      onStep: (e) => etas.push(e.eta_s * e.step / (e.elapsed_s * (6 - e.step) || 1)),
+    });
+    expect(seen.map((s) => s.step)).toEqual([2, 4]); // not at the last step: the run ends there
+    // the checkpoint at step 2 holds step 2's adapter, not step 3's (queued but not yet taken)
+    const ref = await Trainer.create(gpu, model, rows, options);
+    await ref.run({ stopAfter: 2 });
+    expect(bits(seen[0].params)).toEqual(bits(await ref.adapterParams('last')));
+    ref.destroy();
+    // ETA = elapsed / step × steps left (the ratio is 1 wherever steps remain)
+    etas.slice(0, 5).forEach((r) => expect(r).toBeCloseTo(1, 9));
+    expect(t.state.realTokens).toBeGreaterThan(0);
+    t.destroy();
   }, 120_000);
 
   it('validates, scores labels and keeps the best adapter', async () => {
@@ -89,6 +123,12 @@ describe('Trainer on the GPU network (tiny Llama)', () => {
     expect(evals).toHaveLength(2);
     expect(evals.every((e) => Number.isFinite(e.val_loss) && e.val_accuracy !== undefined && e.val_accuracy >= 0 && e.val_accuracy <= 1)).toBe(true);
     expect(r.bestValLoss).toBe(Math.min(...evals.map((e) => e.val_loss)));
+    // the final evaluation scores the kept adapter with the same rule and rows as validation
+    const final = (await t.finalEvaluation())!;
+    expect(final.step).toBe(r.bestStep);
+    expect(final.comparison.tunedReport.rows).toBe(t.data.valRows.length);
+    expect(final.comparison.tunedReport.confusion.flat().reduce((a, b) => a + b, 0)).toBe(t.data.valRows.length);
+    if (r.bestStep === 2) expect(final.comparison.tunedReport.accuracy).toBe(evals[1].val_accuracy);
     t.destroy();
   }, 120_000);
 });
