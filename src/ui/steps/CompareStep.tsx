@@ -1,7 +1,7 @@
 import { CompareSettings } from '../compare/CompareSettings.tsx';
 import { CompareTable } from '../compare/CompareTable.tsx';
 import { FreePrompt } from '../compare/FreePrompt.tsx';
-import { COMPARE_ROWS } from '../state/compareSlice.ts';
+import { heldOutRows, WRITE_LABEL_ROWS } from '../state/compareSlice.ts';
 import { useStore } from '../store.ts';
 import { StepSection, stepInfo } from './StepSection.tsx';
 
@@ -11,13 +11,23 @@ export function CompareStep() {
   const hasData = useStore((s) => s.dataset !== null);
   const busy = useStore((s) => s.compareBusy);
   const problem = useStore((s) => s.compareProblem);
+  const heldCount = useStore((s) => heldOutRows(s)?.indices.length ?? 0);
+  const pausedAt = useStore((s) => (s.trainStatus === 'paused' ? s.pausedAt : null));
   return (
     <StepSection step={stepInfo('step-compare')}>
       {!ready ? <p className="hint">Train an adapter in step 4 (or import one in step 6) to compare it with the base model.</p> : null}
+      {pausedAt !== null ? (
+        <p className="note" data-testid="compare-paused">
+          Training is paused at step {pausedAt}: this compares the adapter as it stands now. Resume training when you are done.
+        </p>
+      ) : null}
       <CompareSettings />
       <button type="button" disabled={!ready || !hasData || busy} onClick={() => void useStore.getState().compareHeldOut()}>
-        Compare on {COMPARE_ROWS} held-out rows
+        Compare on the {heldCount} held-out rows
       </button>
+      <p className="hint">
+        Label tasks: every held-out row is scored for both models; what each writes freely is shown for the first {WRITE_LABEL_ROWS}.
+      </p>
       {busy ? (
         <p aria-live="polite" className="hint">
           Both models are answering…

@@ -1,3 +1,5 @@
+import { LABEL_RULE_SENTENCE } from '../../eval/rule.ts';
+import type { FinalEvaluation as Evaluation } from '../../worker/protocol.ts';
 import { useStore } from '../store.ts';
 
 /** Start, pause, resume and stop; the run's own settings (steps limit, checkpoints). */
@@ -8,6 +10,7 @@ export function TrainControls() {
   const every = useStore((s) => s.checkpointEvery);
   const imported = useStore((s) => s.adapterInfo?.source === 'imported');
   const continueImported = useStore((s) => s.continueImported);
+  const compareBusy = useStore((s) => s.compareBusy || s.exportBusy !== null);
   const { startTraining, controlTraining, setMaxSteps, setCheckpointEvery, setContinueImported } = useStore.getState();
   const active = status === 'running' || status === 'paused' || status === 'stopping';
   return (
@@ -32,7 +35,7 @@ export function TrainControls() {
           Start training
         </button>
         {status === 'paused' ? (
-          <button type="button" onClick={() => void controlTraining('resume')}>
+          <button type="button" disabled={compareBusy} onClick={() => void controlTraining('resume')}>
             Resume
           </button>
         ) : (
@@ -83,16 +86,21 @@ export function TrainMessages() {
   const result = useStore((s) => s.trainResult);
   const problem = useStore((s) => s.trainProblem);
   const warnings = useStore((s) => s.trainWarnings);
+  const pausedAt = useStore((s) => s.pausedAt);
   return (
     <div aria-live="polite" data-testid="train-messages">
-      {status === 'paused' ? <p className="note">Paused. The GPU is idle; resume when you are ready.</p> : null}
+      {status === 'paused' ? (
+        <p className="note" data-testid="train-paused">
+          Paused{pausedAt !== null ? ` at step ${pausedAt}` : ''}. The GPU is idle; compare or export the adapter as it stands (steps 5 and 6), and resume when you are ready.
+        </p>
+      ) : null}
       {status === 'stopping' ? <p className="note">Stopping after the current step…</p> : null}
       {status === 'done' && result ? (
         <p className="ok" data-testid="train-done">
-          Training finished after {result.step} steps{result.valLoss !== null ? `; validation loss ${result.valLoss.toFixed(4)}` : ''}
-          {result.accuracy !== null ? `, accuracy ${(result.accuracy * 100).toFixed(0)}%` : ''}. Compare the model in step 5.
+          Training finished after {result.step} steps{result.valLoss !== null ? `; validation loss ${result.valLoss.toFixed(4)}` : ''}. Compare the model in step 5.
         </p>
       ) : null}
+      {result?.evaluation ? <FinalEvaluation evaluation={result.evaluation} /> : null}
       {status === 'stopped' && result ? <p className="note">Stopped at step {result.step}. The adapter so far is kept: compare or export it.</p> : null}
       {problem ? (
         <p role="alert" className="alert" data-testid="train-problem">
@@ -105,6 +113,24 @@ export function TrainMessages() {
           {w}
         </p>
       ))}
+    </div>
+  );
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(0)}%` : '—');
+const right = (r: Evaluation['tuned']) => r.confusion.reduce((a, row, k) => a + row[k], 0);
+
+/** The kept adapter against the base model on the validation rows, by the rule Compare uses. */
+function FinalEvaluation({ evaluation }: { evaluation: Evaluation }) {
+  const { base, tuned } = evaluation;
+  return (
+    <div className="note" data-testid="train-evaluation">
+      <p>
+        On the {tuned.rows} held-out rows, the adapter of step {evaluation.step} is right on <strong data-testid="train-accuracy">{right(tuned)} of {tuned.rows}</strong> ({pct(tuned.accuracy)}, macro-F1{' '}
+        {Number.isFinite(tuned.macroF1) ? tuned.macroF1.toFixed(2) : '—'}); the base model on {right(base)} of {base.rows} ({pct(base.accuracy)}). Always answering “{tuned.majority.label}” would be right on{' '}
+        {pct(tuned.majority.accuracy)}.
+      </p>
+      <p className="hint">{LABEL_RULE_SENTENCE}</p>
     </div>
   );
 }
