@@ -54,7 +54,7 @@ export function LabelResults({ base, tuned, source }: { base: LabelReport; tuned
       </table>
       <div className="button-row">
         <button type="button" className="secondary" disabled={mistakes === 0} onClick={() => setFilter({ mistakes: 'tuned' })}>
-          Show the tuned model’s {mistakes} mistakes
+          Show the tuned model’s {mistakes} mistake{mistakes === 1 ? '' : 's'}
         </button>
         <button type="button" className="secondary" onClick={() => setFilter(null)}>
           Show every row

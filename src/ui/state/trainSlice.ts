@@ -89,7 +89,8 @@ export const createTrainSlice: StateCreator<Store, [], [], TrainSlice> = (set, g
       );
       const status = result.status === 'done' || result.status === 'early-stopped' ? 'done' : result.status === 'stopped' ? 'stopped' : 'failed';
       set({ trainStatus: status, trainResult: result, trainProblem: result.status === 'non-finite' ? result.message : null });
-      set({ adapterInfo: trainedInfo(), pausedAt: null });
+      set({ adapterInfo: trainedInfo(), pausedAt: null, openedRun: null });
+      await get().recordRun(record, result);
       if (status === 'done') {
         await clearRunRecord().catch(() => undefined);
         set({ savedRun: null });
