@@ -67,9 +67,21 @@ describe('Trainer on the GPU network (tiny Llama)', () => {
     const gpu = await testGpu();
     const wild = { ...options, lr: 1e30, warmup: 0, schedule: 'constant' as const, dropout: 0, steps: 5 };
     const run = await Trainer.create(gpu, model, rows, wild);
-    const { out, result } = await losses(run);
+    const out: number[] = [];
+    const saved: { step: number; finite: boolean }[] = [];
+    const result = await run.run({
+      onStep: (e) => out.push(e.loss),
+      checkpointEvery: 1,
+      onCheckpoint: async (t) => {
+        const ck = await t.checkpoint();
+        saved.push({ step: ck.state.step, finite: [ck.params, ck.adam!.m, ck.adam!.v].every((a) => a.every(Number.isFinite)) });
+      },
+    });
     expect(result.reason).toBe('non-finite');
     const bad = result.steps + 1;
+    // checkpoints only of good steps, never of the broken one
+    expect(saved.every((s) => s.finite && s.step <= result.steps)).toBe(true);
+    expect(saved.map((s) => s.step)).toEqual(Array.from({ length: result.steps }, (_, i) => i + 1));
     expect(result.message).toMatch(new RegExp(`became (NaN|infinite|-infinite) at step ${bad}; try a lower learning rate \\(now 1e\\+30`));
     expect(out).toHaveLength(result.steps); // only good steps are reported
     const kept = await run.adapterParams('last');
