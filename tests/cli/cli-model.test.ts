@@ -9,6 +9,8 @@ import { loadModelFromPath } from '../../src/model/load-node.ts';
 import { ReferenceModel } from '../reference/model.ts';
 import { writeTinyModel } from '../helpers/tiny-models.ts';
 import { capture, referenceRowLoss } from './cli-helpers.ts';
+import { splitTrainVal } from '../../src/data/split.ts';
+import { rougeL, tokenF1 } from '../../src/eval/metrics.ts';
 
 const STORIES = new URL('../../../shared/data/models/stories260K.gguf', import.meta.url).pathname;
 
@@ -82,5 +84,32 @@ describe('tsugiki info / generate / eval', () => {
     expect(j.evaluation.confusion_matrix).toEqual([[cell('pos', 'pos'), cell('pos', 'neg')], [cell('neg', 'pos'), cell('neg', 'neg')]]);
     expect(j.evaluation.majority_baseline).toEqual({ label: 'pos', accuracy: 0.6 });
     expect(j.rows.map((r: { predicted: string }) => r.predicted)).toEqual(predicted);
+  });
+
+  it('eval --json on free text: greedy answers scored by exact match, token F1 and ROUGE-L, on the rows --val-split holds out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsugiki-eval-text-'));
+    const model = loadModelFromPath(STORIES);
+    const ref = new ReferenceModel(model.config, model.weights);
+    const tok = model.tokenizer;
+    const prompts = ['Lily went to the park', 'Tom had a red ball', 'The sun was hot', 'A big dog ran'];
+    const answerOf = (p: string) => {
+      const ids = tok.encode(`${p}\n### Answer:\n`, { addBos: tok.addsBos });
+      const out = ref.greedy(ids, 6, { stopIds: [tok.eosId!] }).filter((id) => id !== tok.eosId);
+      return tok.decode(out, { skipSpecial: true }).trim();
+    };
+    const held = splitTrainVal(4, 0.5, 7).val;
+    // the first held-out row expects exactly the reference's greedy answer; the other a word it never writes
+    const outputs = prompts.map((p, i) => (i === held[0] ? answerOf(p) : 'zebra'));
+    const data = join(dir, 'data.jsonl');
+    writeFileSync(data, prompts.map((p, i) => JSON.stringify({ prompt: p, completion: outputs[i] })).join('\n'));
+    const { code, out } = await capture(evalCmd, [STORIES, '--data', data, '--val-split', '0.5', '--seed', '7', '--max-new-tokens', '6', '--json']);
+    expect(code).toBe(0);
+    const j = JSON.parse(out);
+    expect(j.rows.map((r: { line: number }) => r.line)).toEqual(held.map((i) => i + 1));
+    expect(j.rows[0].answer).toBe(outputs[held[0]]);
+    const other = j.rows[1].answer as string;
+    expect(j.evaluation).toMatchObject({ kind: 'text', rows: 2, exact_match: 0.5 });
+    expect(j.evaluation.token_f1).toBeCloseTo((1 + tokenF1(other, 'zebra')) / 2, 12);
+    expect(j.evaluation.rouge_l).toBeCloseTo((1 + rougeL(other, 'zebra')) / 2, 12);
   });
 });

@@ -112,6 +112,17 @@ describe('studio evaluation in Chromium: one rule in Train and Compare, a paused
     await page.locator('#step-train').screenshot({ path: join(SHOTS, 'evaluate-history.png') });
     await page.reload();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="history-run"]').length === 2, undefined, { timeout: 30_000 });
+
+    // after the reload: open the first run's adapter from the history and compare it on its held-out rows
+    await page.locator('#model-file').setInputFiles(STORIES);
+    await page.getByTestId('model-facts').waitFor({ timeout: 60_000 });
+    await page.locator('#data-file').setInputFiles({ name: 'cats.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) }); // the split stays at 10%
+    await page.getByText('Loaded cats.csv').waitFor();
+    await history.nth(1).getByRole('button', { name: 'Open to compare or export' }).click();
+    await history.nth(1).getByRole('button', { name: 'Opened' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Compare on the 8 held-out rows' }).click();
+    await page.getByTestId('compare-accuracy').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('compare-accuracy').textContent()).toContain(`tuned model right on ${right} of 8`);
     expect(studio.errors).toEqual([]);
   });
 });
