@@ -7,7 +7,8 @@ import { StepSection, stepInfo } from './StepSection.tsx';
 
 /** Step 5: base and tuned outputs side by side on held-out rows and on free prompts. */
 export function CompareStep() {
-  const ready = useStore((s) => s.adapterInfo !== null && s.modelSummary !== null);
+  // while a run trains (not paused) the GPU is its own: compare before, at a pause, or after
+  const ready = useStore((s) => s.adapterInfo !== null && s.modelSummary !== null && s.trainStatus !== 'running' && s.trainStatus !== 'stopping');
   const hasData = useStore((s) => s.dataset !== null);
   const busy = useStore((s) => s.compareBusy);
   const problem = useStore((s) => s.compareProblem);
