@@ -30,7 +30,7 @@ function pathOption(a: ParsedArgs, name: string, fallback: string, what: string)
 /**
  * `tsugiki bench [--quick] [--json] [--skip-kernels] [--skip-training]`
  *   kernels:  [--rows M] [--sizes 64,256] [--ranks 8,16]: tsugiki's matmul and LoRA layer against
- *             tfjs-backend-webgpu on the same device, and against the FMA peak.
+ *             tfjs-backend-webgpu on the same device, jax-js on the same adapter, and the FMA peak.
  *   training: [--model MODEL] [--data DATA] [--batch-size B] [--seq-len T] [--steps N]: tokens/s
  *             and GPU memory of the trainer's LoRA step (see bench/train.ts), against a full
  *             fine-tune's memory. MODEL defaults to stories260K.gguf, DATA to the SMS spam rows, in
