@@ -48,8 +48,8 @@ net.destroy();
 gpu.destroy();
 process.stdout.write(`${JSON.stringify({
   steps: result.steps, val_loss: result.bestValLoss, kept_step: final.step,
-  train_step: { base: reportSummary(final.comparison.baseReport), tuned: reportSummary(final.comparison.tunedReport), confusion: final.comparison.tunedReport.confusion },
+  train_step: { base: reportSummary(final.base), tuned: reportSummary(final.tuned), confusion: final.tuned.kind === 'labels' ? final.tuned.confusion : null },
   compare_step: { base: reportSummary(compare.baseReport), tuned: reportSummary(compare.tunedReport), confusion: compare.tunedReport.confusion },
-  same_predictions: compare.tuned.every((p, i) => p === final.comparison.tuned[i]),
+  same_predictions: compare.tuned.every((p, i) => p === final.tunedAnswers[i]),
   tuned_writes: written,
 }, null, 1)}\n`);

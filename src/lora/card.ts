@@ -3,7 +3,7 @@
  * the Hub's format (YAML front matter with base_model and library_name: peft, then prose).
  */
 import { zipFiles } from '../io/zip.ts';
-import type { LabelReport } from '../eval/report.ts';
+import type { EvalReport } from '../eval/report.ts';
 import { LABEL_RULE_SENTENCE } from '../eval/rule.ts';
 import { loraScale, type AdapterConfig } from './config.ts';
 
@@ -17,14 +17,28 @@ export interface AdapterCard {
   training?: Record<string, string | number | boolean>;
   /** Final metrics, e.g. { 'train loss': 0.41, 'validation loss': 0.52, accuracy: 0.93 }. */
   metrics?: Record<string, number>;
-  /** Label tasks: the base model and this adapter on the validation rows (src/eval). */
-  evaluation?: { step: number; base: LabelReport; tuned: LabelReport };
+  /** The base model and this adapter on the validation rows (src/eval). */
+  evaluation?: { step: number; base: EvalReport; tuned: EvalReport };
 }
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '—');
 
+function textSection(step: number, base: EvalReport, tuned: EvalReport): string[] {
+  if (base.kind !== 'text' || tuned.kind !== 'text') return [];
+  return [
+    '', '## Evaluation', '',
+    `On ${tuned.rows} validation rows (never trained on), greedy answers of the adapter of step ${step} and of the base model against the expected answers, after SQuAD's normalisation (lowercase, no punctuation, no articles).`,
+    '',
+    '| | base model | this adapter |', '| --- | --- | --- |',
+    `| exact match | ${pct(base.exactMatch)} | ${pct(tuned.exactMatch)} |`,
+    `| token F1 | ${pct(base.tokenF1)} | ${pct(tuned.tokenF1)} |`,
+    `| ROUGE-L | ${pct(base.rougeL)} | ${pct(tuned.rougeL)} |`,
+  ];
+}
+
 function evaluationSection(e: NonNullable<AdapterCard['evaluation']>): string[] {
   const { base, tuned } = e;
+  if (base.kind === 'text' || tuned.kind === 'text') return textSection(e.step, base, tuned);
   const cell = (s: string) => s.replace(/\|/g, '\\|');
   return [
     '', '## Evaluation', '',

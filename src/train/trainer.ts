@@ -27,7 +27,7 @@ import type { LoadedModel } from '../model/load-source.ts';
 import { Network } from '../model/network.ts';
 import { checkResumable, dataFingerprint, modelFingerprint, type Checkpoint, type TrainState } from './checkpoint.ts';
 import { BatchStream, prepareTrainData, totalSteps, type TrainData } from './data.ts';
-import { compareLabelPredictions, type LabelComparison } from '../eval/held-out.ts';
+import { compareLabelPredictions, compareTextAnswers, TEXT_EVAL_ROWS, TEXT_EVAL_TOKENS, type HeldOutEvaluation } from '../eval/held-out.ts';
 import { labelReport } from '../eval/report.ts';
 import { evalBatches, meanLoss, predictLabels } from '../eval/score.ts';
 import { runPace } from './metrics.ts';
@@ -287,18 +287,26 @@ export class Trainer {
   }
 
   /**
-   * The base model and the kept adapter (`adapterParams('best')`) on the validation rows, label
-   * tasks only (null otherwise or without validation rows). The network's params are put back after.
+   * The base model and the kept adapter (`adapterParams('best')`) on the validation rows (null
+   * without any): label tasks by the likeliest-label rule on every row; free-text tasks by greedy
+   * answers of up to TEXT_EVAL_TOKENS on the first TEXT_EVAL_ROWS rows. The params are put back after.
    */
-  async finalEvaluation(): Promise<{ step: number; comparison: LabelComparison } | null> {
+  async finalEvaluation(): Promise<HeldOutEvaluation | null> {
     const d = this.data;
-    if (!d.labels || d.valRows.length === 0) return null;
+    if (d.valRows.length === 0) return null;
     const P = this.net.loraParams!;
     const useBest = this.hasBest;
+    const step = useBest ? this.state.bestStep! : this.state.step;
     if (useBest) this.rec.copy(P, this.snapshots[0]).copy(this.best, P).submit();
     try {
-      const comparison = await compareLabelPredictions(this.net, this.model.tokenizer, d.valRows, d.labels, this.scoreOptions());
-      return { step: useBest ? this.state.bestStep! : this.state.step, comparison };
+      if (d.labels) {
+        const c = await compareLabelPredictions(this.net, this.model.tokenizer, d.valRows, d.labels, this.scoreOptions());
+        return { step, base: c.baseReport, tuned: c.tunedReport, baseAnswers: c.base, tunedAnswers: c.tuned };
+      }
+      const rows = d.valRows.slice(0, TEXT_EVAL_ROWS);
+      const maxSeq = Math.min(this.model.config.maxPositions, this.options.seqLen + TEXT_EVAL_TOKENS);
+      const c = await compareTextAnswers(this.net, this.model, rows, { useChatTemplate: d.useChatTemplate, maxNewTokens: TEXT_EVAL_TOKENS, maxSeq });
+      return { step, base: c.baseReport, tuned: c.tunedReport, baseAnswers: c.base, tunedAnswers: c.tuned };
     } finally {
       if (useBest) this.rec.copy(this.snapshots[0], P).submit();
     }

@@ -8,7 +8,7 @@ import type { ModelConfig } from '../model/config.ts';
 import type { ExportDtype } from '../onnx/hf-config.ts';
 import type { LogitComparison } from '../onnx/verify.ts';
 import type { TrainOptions } from '../train/options.ts';
-import type { LabelReport } from '../eval/report.ts';
+import type { EvalReport } from '../eval/report.ts';
 
 /**
  * The whole conversation between the page and the engine worker. A request is `{kind, id, ...args}`;
@@ -62,12 +62,12 @@ export type TrainEvent =
   | { type: 'paused'; step: number }
   | { type: 'resumed' };
 
-/** The kept adapter and the base model on the run's validation rows (label tasks), by src/eval's rule. */
+/** The kept adapter and the base model on the run's validation rows, by src/eval. */
 export interface FinalEvaluation {
   /** The step of the adapter evaluated (the best validation loss, else the last). */
   step: number;
-  base: LabelReport;
-  tuned: LabelReport;
+  base: EvalReport;
+  tuned: EvalReport;
 }
 
 export interface TrainResult {

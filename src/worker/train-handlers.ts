@@ -108,8 +108,8 @@ export async function train(run: TrainRequest, progress: (e: TrainEvent) => void
     if (result.reason === 'stopped') await save();
     dropInference();
     const final = result.reason === 'non-finite' && result.steps === 0 ? null : await trainer.finalEvaluation();
-    const evaluation = final ? { step: final.step, base: final.comparison.baseReport, tuned: final.comparison.tunedReport } : null;
-    const accuracy = evaluation?.tuned.accuracy ?? lastAccuracy;
+    const evaluation = final ? { step: final.step, base: final.base, tuned: final.tuned } : null;
+    const accuracy = evaluation?.tuned.kind === 'labels' ? evaluation.tuned.accuracy : lastAccuracy;
     hold(await trainer.adapterParams('best'));
     session.lastRun = { trainRows: d.train.length, valRows: d.val.length, finalLoss: result.lastLoss, valLoss: lastVal, accuracy, options: trainer.options, evaluation };
     const status = result.reason === 'done' ? 'done' : result.reason;

@@ -7,6 +7,9 @@ import { loadModelFiles } from '../../src/model/load-source.ts';
 import { parseCheckpoint, serializeCheckpoint } from '../../src/train/checkpoint.ts';
 import { defaultTrainSettings, type TrainOptions } from '../../src/train/options.ts';
 import { Trainer } from '../../src/train/trainer.ts';
+import { TEXT_EVAL_TOKENS } from '../../src/eval/held-out.ts';
+import { textReport } from '../../src/eval/report.ts';
+import { ReferenceModel } from '../reference/model.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { tinyModelFiles } from '../helpers/tiny-models.ts';
 
@@ -138,9 +141,31 @@ describe('Trainer on the GPU network (tiny Llama)', () => {
     // the final evaluation scores the kept adapter with the same rule and rows as validation
     const final = (await t.finalEvaluation())!;
     expect(final.step).toBe(r.bestStep);
-    expect(final.comparison.tunedReport.rows).toBe(t.data.valRows.length);
-    expect(final.comparison.tunedReport.confusion.flat().reduce((a, b) => a + b, 0)).toBe(t.data.valRows.length);
-    if (r.bestStep === 2) expect(final.comparison.tunedReport.accuracy).toBe(evals[1].val_accuracy);
+    if (final.tuned.kind !== 'labels') throw new Error('labels expected');
+    expect(final.tuned.rows).toBe(t.data.valRows.length);
+    expect(final.tuned.confusion.flat().reduce((a, b) => a + b, 0)).toBe(t.data.valRows.length);
+    if (r.bestStep === 2) expect(final.tuned.accuracy).toBe(evals[1].val_accuracy);
+    t.destroy();
+  }, 120_000);
+
+  it('ends a free-text run with greedy answers of the base model (strength 0 = the reference) and the adapter, scored', async () => {
+    const gpu = await testGpu();
+    const text: Row[] = Array.from({ length: 12 }, (_, i) => ({ input: `say ${i}`, output: `number ${i} is ${i % 2 ? 'odd' : 'even'} today`, line: i + 1 }));
+    const t = await Trainer.create(gpu, model, text, { ...options, steps: 1, gradAccum: 1, valSplit: 0.25 });
+    await t.run();
+    const final = (await t.finalEvaluation())!;
+    if (final.tuned.kind !== 'text') throw new Error('text expected');
+    const val = t.data.valRows;
+    expect(final.tuned.rows).toBe(val.length);
+    expect(final.tuned).toEqual(textReport(val.map((r) => r.output), final.tunedAnswers));
+    const ref = new ReferenceModel(model.config, model.weights);
+    const tok = model.tokenizer;
+    val.forEach((row, i) => {
+      const ids = tok.encode(`${row.input}\n### Answer:\n`, { addBos: tok.addsBos });
+      const stops = [tok.eosId!, ...(Array.isArray(model.config.eosId) ? model.config.eosId : model.config.eosId === null ? [] : [model.config.eosId])];
+      const out = ref.greedy(ids, TEXT_EVAL_TOKENS, { stopIds: stops }).filter((id) => !stops.includes(id));
+      expect(final.baseAnswers[i]).toBe(tok.decode(out, { skipSpecial: true }).trim());
+    });
     t.destroy();
   }, 120_000);
 });

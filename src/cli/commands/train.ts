@@ -2,8 +2,7 @@
  * `tsugiki train MODEL --data DATA --out DIR [options]`: trains a LoRA adapter and writes into DIR
  * the PEFT adapter (adapter_config.json + adapter_model.safetensors; the best adapter by
  * validation loss when there are validation rows, else the last), metrics.jsonl (one line per step
- * and per validation), evaluation.json (label tasks: that adapter and the base model on the
- * validation rows, as `tsugiki eval --json` reports them) and checkpoint.safetensors (to continue with --resume DIR). Progress goes to
+ * and per validation), evaluation.json (that adapter and the base model on the validation rows, as `tsugiki eval --json` reports them) and checkpoint.safetensors (to continue with --resume DIR). Progress goes to
  * stderr; --json prints a summary document on stdout. Ctrl-C stops after the current step and
  * still writes everything.
  */
@@ -111,12 +110,12 @@ export async function run(argv: string[]): Promise<number> {
   // the written adapter and the base model on the validation rows, as `tsugiki eval --json` reports them
   const final = result.reason === 'non-finite' ? null : await trainer.finalEvaluation();
   const evaluation = final
-    ? { step: final.step, evaluation: reportJson(final.comparison.tunedReport), base_evaluation: reportJson(final.comparison.baseReport) }
+    ? { step: final.step, evaluation: reportJson(final.tuned), base_evaluation: reportJson(final.base) }
     : null;
   if (final && evaluation) {
     writeFileSync(join(outDir, 'evaluation.json'), `${JSON.stringify(evaluation, null, 2)}\n`);
-    say(`validation rows, base model: ${reportSummary(final.comparison.baseReport)}`);
-    say(`validation rows, this adapter: ${reportSummary(final.comparison.tunedReport)}`);
+    say(`validation rows, base model: ${reportSummary(final.base)}`);
+    say(`validation rows, this adapter: ${reportSummary(final.tuned)}`);
   }
   trainer.destroy();
   gpu.destroy();

@@ -1,4 +1,5 @@
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { EvalReport } from '../../eval/report.ts';
 import { formatBytes } from '../../gpu/pool.ts';
 import { MAX_OVERLAID } from '../state/historySlice.ts';
 import { useStore } from '../store.ts';
@@ -6,6 +7,12 @@ import type { HistoryRun } from './run-history.ts';
 
 const COLORS = ['#1f6b45', '#b5651d', '#3a5da8', '#8a3b8f'];
 const pct = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `${(100 * x).toFixed(0)}%` : '—');
+
+function scores(tuned: EvalReport, base: EvalReport): string {
+  if (tuned.kind === 'labels' && base.kind === 'labels') return `accuracy ${pct(tuned.accuracy)} (base ${pct(base.accuracy)}) on ${tuned.rows} rows`;
+  if (tuned.kind === 'text' && base.kind === 'text') return `token F1 ${pct(tuned.tokenF1)}, ROUGE-L ${pct(tuned.rougeL)} (base ${pct(base.tokenF1)}, ${pct(base.rougeL)}) on ${tuned.rows} rows`;
+  return '';
+}
 
 /** Runs are numbered in the order they ran (#1 the oldest); the list shows the newest first. */
 const runNumber = (all: HistoryRun[], r: HistoryRun) => all.length - all.indexOf(r);
@@ -92,7 +99,7 @@ export function RunHistory() {
                 <td data-testid="history-result">
                   {r.finalLoss !== null ? `loss ${r.finalLoss.toFixed(3)}` : ''}
                   {r.valLoss !== null ? `, validation ${r.valLoss.toFixed(3)}` : ''}
-                  {r.evaluation ? `; accuracy ${pct(r.evaluation.tuned.accuracy)} (base ${pct(r.evaluation.base.accuracy)}) on ${r.evaluation.tuned.rows} rows` : ''}
+                  {r.evaluation ? `; ${scores(r.evaluation.tuned, r.evaluation.base)}` : ''}
                 </td>
                 <td>
                   <div className="button-row">

@@ -1,6 +1,5 @@
-import { LABEL_RULE_SENTENCE } from '../../eval/rule.ts';
-import type { FinalEvaluation as Evaluation } from '../../worker/protocol.ts';
 import { useStore } from '../store.ts';
+import { FinalEvaluation } from './FinalEvaluation.tsx';
 
 /** Start, pause, resume and stop; the run's own settings (steps limit, checkpoints). */
 export function TrainControls() {
@@ -117,20 +116,3 @@ export function TrainMessages() {
   );
 }
 
-const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(0)}%` : '—');
-const right = (r: Evaluation['tuned']) => r.confusion.reduce((a, row, k) => a + row[k], 0);
-
-/** The kept adapter against the base model on the validation rows, by the rule Compare uses. */
-function FinalEvaluation({ evaluation }: { evaluation: Evaluation }) {
-  const { base, tuned } = evaluation;
-  return (
-    <div className="note" data-testid="train-evaluation">
-      <p>
-        On the {tuned.rows} held-out rows, the adapter of step {evaluation.step} is right on <strong data-testid="train-accuracy">{right(tuned)} of {tuned.rows}</strong> ({pct(tuned.accuracy)}, macro-F1{' '}
-        {Number.isFinite(tuned.macroF1) ? tuned.macroF1.toFixed(2) : '—'}); the base model on {right(base)} of {base.rows} ({pct(base.accuracy)}). Always answering “{tuned.majority.label}” would be right on{' '}
-        {pct(tuned.majority.accuracy)}.
-      </p>
-      <p className="hint">{LABEL_RULE_SENTENCE}</p>
-    </div>
-  );
-}
