@@ -184,7 +184,9 @@ export class Trainer {
     let message: string | null = null;
     let lastLoss: number | null = null;
     let lastEval: EvalEvent | null = null;
-    const elapsed = () => this.state.elapsedS + (now() - start - paused) / 1000;
+    // training seconds of earlier sessions, then this one's (state.elapsedS is brought up to date at checkpoints)
+    const before = this.state.elapsedS;
+    const elapsed = () => before + (now() - start - paused) / 1000;
 
     /** Reads a step's metrics back and reports it; false (after rolling back) when they are not finite. */
     const settle = async (p: Pending): Promise<boolean> => {

@@ -110,14 +110,22 @@ describe('Trainer on the GPU network (tiny Llama)', () => {
     const t = await Trainer.create(gpu, model, rows, options);
     const seen: { step: number; params: Float32Array }[] = [];
     const etas: number[] = [];
+    const elapsed: number[] = [];
+    const wall = performance.now();
     await t.run({
       checkpointEvery: 2,
       onCheckpoint: async (tr) => {
         const ck = await tr.checkpoint();
         seen.push({ step: ck.state.step, params: ck.params });
       },
-      onStep: (e) => etas.push(e.eta_s * e.step / (e.elapsed_s * (6 - e.step) || 1)),
+      onStep: (e) => {
+        etas.push(e.eta_s * e.step / (e.elapsed_s * (6 - e.step) || 1));
+        elapsed.push(e.elapsed_s);
+      },
     });
+    // training seconds grow step by step and never exceed the wall time (checkpoints do not count them twice)
+    expect(elapsed.every((x, i) => i === 0 || x >= elapsed[i - 1])).toBe(true);
+    expect(t.state.elapsedS).toBeLessThanOrEqual((performance.now() - wall) / 1000);
     expect(seen.map((s) => s.step)).toEqual([2, 4]); // not at the last step: the run ends there
     // the checkpoint at step 2 holds step 2's adapter, not step 3's (queued but not yet taken)
     const ref = await Trainer.create(gpu, model, rows, options);
