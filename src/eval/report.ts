@@ -108,3 +108,18 @@ export function cardMetrics(r: EvalReport, prefix: string): Record<string, numbe
   }
   return out;
 }
+
+/**
+ * Whether the adapter learned, in one sentence: it must beat both the base model and the
+ * majority-class baseline on the same rows (accuracy alone says nothing when one label dominates).
+ */
+export function labelVerdict(base: LabelReport, tuned: LabelReport): { learned: boolean; sentence: string } {
+  const m = tuned.majority;
+  if (!(tuned.accuracy > m.accuracy)) {
+    return { learned: false, sentence: `Not better than always answering “${m.label}” yet: train longer, on more rows, or check that the labels follow from the inputs.` };
+  }
+  if (!(tuned.accuracy > base.accuracy)) {
+    return { learned: false, sentence: 'No better than the base model on these rows: the adapter has not learned the task yet.' };
+  }
+  return { learned: true, sentence: `The adapter learned: it beats the base model and always answering “${m.label}”.` };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classScores, confusionMatrix, exactMatch, lcsLength, lcsMarks, macroF1, majorityBaseline, normalizeAnswer, rougeL, tokenF1 } from '../../src/eval/metrics.ts';
-import { labelReport, reportJson, textReport } from '../../src/eval/report.ts';
+import { labelReport, labelVerdict, reportJson, textReport } from '../../src/eval/report.ts';
 import { pickLabel } from '../../src/eval/rule.ts';
 
 describe('label metrics against values computed by hand', () => {
@@ -42,6 +42,16 @@ describe('label metrics against values computed by hand', () => {
     expect(macroF1(s)).toBeCloseTo(0.25, 15);
     expect(majorityBaseline(['a', 'b'], ['a', 'b'])).toEqual({ label: 'a', accuracy: 0.5 }); // ties: first label
     expect(() => confusionMatrix(['a'], ['z'], ['a'])).toThrow(/'z' is not in the label set/);
+  });
+
+  it('says the adapter learned only when it beats the base model and the majority class', () => {
+    const L = ['ham', 'spam'];
+    const truth = ['ham', 'ham', 'ham', 'spam'];
+    const all = (p: string) => truth.map(() => p);
+    // the SMS case: tuned = base = always "ham" (75%)
+    expect(labelVerdict(labelReport(L, truth, all('ham')), labelReport(L, truth, all('ham')))).toEqual({ learned: false, sentence: expect.stringMatching(/^Not better than always answering “ham” yet/) });
+    expect(labelVerdict(labelReport(L, truth, truth), labelReport(L, truth, truth)).sentence).toMatch(/^No better than the base model/);
+    expect(labelVerdict(labelReport(L, truth, all('ham')), labelReport(L, truth, truth)).learned).toBe(true);
   });
 
   it('the likeliest label has the lowest summed loss; ties go to the first; NaN never wins', () => {

@@ -1,4 +1,4 @@
-import type { LabelReport } from '../../eval/report.ts';
+import { labelVerdict, type LabelReport } from '../../eval/report.ts';
 import { LABEL_RULE_SENTENCE } from '../../eval/rule.ts';
 import { useStore } from '../store.ts';
 import { ConfusionMatrix } from './ConfusionMatrix.tsx';
@@ -16,6 +16,9 @@ export function LabelResults({ base, tuned, source }: { base: LabelReport; tuned
       <p data-testid="compare-accuracy">
         On {source} ({tuned.rows} rows): tuned model right on <strong>{correct(tuned)} of {tuned.rows}</strong> ({pct(tuned.accuracy)}, macro-F1 {score(tuned.macroF1)}), base model {correct(base)} of{' '}
         {base.rows} ({pct(base.accuracy)}, macro-F1 {score(base.macroF1)}). Always answering “{tuned.majority.label}” would be right on {pct(tuned.majority.accuracy)}.
+      </p>
+      <p className={labelVerdict(base, tuned).learned ? 'ok' : 'warn'} data-testid="compare-verdict">
+        {labelVerdict(base, tuned).sentence}
       </p>
       <p className="hint" data-testid="label-rule">
         {LABEL_RULE_SENTENCE} Training reports its accuracy by the same rule on the same rows.

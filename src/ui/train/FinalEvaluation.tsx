@@ -1,4 +1,4 @@
-import type { LabelReport, TextReport } from '../../eval/report.ts';
+import { labelVerdict, type LabelReport, type TextReport } from '../../eval/report.ts';
 import { LABEL_RULE_SENTENCE } from '../../eval/rule.ts';
 import type { FinalEvaluation as Evaluation } from '../../worker/protocol.ts';
 
@@ -12,6 +12,9 @@ function Labels({ step, base, tuned }: { step: number; base: LabelReport; tuned:
         On the {tuned.rows} held-out rows, the adapter of step {step} is right on <strong data-testid="train-accuracy">{right(tuned)} of {tuned.rows}</strong> ({pct(tuned.accuracy)}, macro-F1{' '}
         {Number.isFinite(tuned.macroF1) ? tuned.macroF1.toFixed(2) : '—'}); the base model on {right(base)} of {base.rows} ({pct(base.accuracy)}). Always answering “{tuned.majority.label}” would be right on{' '}
         {pct(tuned.majority.accuracy)}.
+      </p>
+      <p className={labelVerdict(base, tuned).learned ? 'ok' : 'warn'} data-testid="train-verdict">
+        {labelVerdict(base, tuned).sentence}
       </p>
       <p className="hint">{LABEL_RULE_SENTENCE}</p>
     </>
