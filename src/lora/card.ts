@@ -3,7 +3,7 @@
  * the Hub's format (YAML front matter with base_model and library_name: peft, then prose).
  */
 import { zipFiles } from '../io/zip.ts';
-import type { EvalReport } from '../eval/report.ts';
+import { labelVerdict, type EvalReport } from '../eval/report.ts';
 import { LABEL_RULE_SENTENCE } from '../eval/rule.ts';
 import { loraScale, type AdapterConfig } from './config.ts';
 
@@ -48,6 +48,8 @@ function evaluationSection(e: NonNullable<AdapterCard['evaluation']>): string[] 
     `| accuracy | ${pct(base.accuracy)} | ${pct(tuned.accuracy)} |`,
     `| macro-F1 | ${pct(base.macroF1)} | ${pct(tuned.macroF1)} |`,
     `| always answering '${cell(tuned.majority.label)}' | ${pct(tuned.majority.accuracy)} | ${pct(tuned.majority.accuracy)} |`,
+    '',
+    labelVerdict(base, tuned).sentence,
     '',
     'Confusion matrix of this adapter (rows: true label, columns: predicted label):',
     '',

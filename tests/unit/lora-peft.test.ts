@@ -267,6 +267,7 @@ describe('adapterZip', () => {
     expect(card).toContain(LABEL_RULE_SENTENCE);
     expect(card).toContain('| accuracy | 75.0% | 75.0% |');
     expect(card).toContain("| always answering 'ham' | 75.0% | 75.0% |");
+    expect(card).toContain('Not better than always answering “ham” yet');
     expect(card).toContain('| ham | 2 | 1 |\n| spam | 0 | 1 |');
   });
 });
