@@ -58,12 +58,12 @@ describe('studio evaluation in Chromium: one rule in Train and Compare, a paused
     await page.getByLabel('Longest answer (tokens)').fill('2');
 
     // run 1: pause mid-run, compare and export the adapter as it stands, then resume
-    await train(page, 6, async (p) => {
+    await train(page, 4, async (p) => {
       await p.waitForFunction(() => Number(document.querySelector('[data-testid="train-step"]')?.textContent?.split(' of ')[0]) >= 1, undefined, { timeout: 90_000 });
       await p.getByRole('button', { name: 'Pause' }).click();
       await p.getByTestId('train-paused').waitFor({ timeout: 30_000 });
       const at = await stepOf(p);
-      expect(at).toBeLessThan(6);
+      expect(at).toBeLessThan(4);
       expect(await p.getByTestId('compare-paused').textContent()).toContain(`paused at step ${at}`);
       await p.getByRole('button', { name: 'Compare on the 8 held-out rows' }).click();
       await p.getByTestId('compare-table').waitFor({ timeout: 60_000 });
@@ -101,12 +101,11 @@ describe('studio evaluation in Chromium: one rule in Train and Compare, a paused
     await page.locator('#step-compare').screenshot({ path: join(SHOTS, 'evaluate-compare.png') });
 
     // run 2, then both runs are in the history with their curves, overlaid, and survive a reload
-    await page.getByRole('button', { name: 'Advanced settings' }).isVisible();
-    await train(page, 2);
+    await train(page, 1);
     const history = page.getByTestId('history-run');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="history-run"]').length === 2, undefined, { timeout: 30_000 });
-    expect(await history.nth(0).getAttribute('data-points')).toBe('2');
-    expect(await history.nth(1).getAttribute('data-points')).toBe('6');
+    expect(await history.nth(0).getAttribute('data-points')).toBe('1');
+    expect(await history.nth(1).getAttribute('data-points')).toBe('4');
     expect(await page.getByTestId('history-overlay').getAttribute('data-runs')).toBe('2');
     expect(await history.nth(1).getByTestId('history-result').textContent()).toContain(`accuracy ${Math.round((100 * right) / 8)}%`);
     await page.locator('#step-train').screenshot({ path: join(SHOTS, 'evaluate-history.png') });
