@@ -1,10 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { run as info } from '../../src/cli/commands/info.ts';
 import { run as generateCmd } from '../../src/cli/commands/generate.ts';
 import { run as evalCmd } from '../../src/cli/commands/eval.ts';
+import { run as trainCmd } from '../../src/cli/commands/train.ts';
 import { loadModelFromPath } from '../../src/model/load-node.ts';
 import { ReferenceModel } from '../reference/model.ts';
 import { writeTinyModel } from '../helpers/tiny-models.ts';
@@ -111,5 +112,26 @@ describe('tsugiki info / generate / eval', () => {
     expect(j.evaluation).toMatchObject({ kind: 'text', rows: 2, exact_match: 0.5 });
     expect(j.evaluation.token_f1).toBeCloseTo((1 + tokenF1(other, 'zebra')) / 2, 12);
     expect(j.evaluation.rouge_l).toBeCloseTo((1 + rougeL(other, 'zebra')) / 2, 12);
+  });
+
+  it('train writes evaluation.json; eval --adapter --val-split --seed reports the same, base and tuned, on the same held-out rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsugiki-train-eval-'));
+    const modelDir = writeTinyModel(join(dir, 'model'), 'llama');
+    const rows = Array.from({ length: 20 }, (_, i) => `word ${i},${['red', 'blue', 'green'][i % 3]}`);
+    writeFileSync(join(dir, 'data.csv'), ['text,label', ...rows].join('\n'));
+    const out = join(dir, 'out');
+    const common = ['--val-split', '0.3', '--seed', '5'];
+    const trained = await capture(trainCmd, [modelDir, '--data', join(dir, 'data.csv'), '--out', out, '--steps', '1', '--batch-size', '4', '--seq-len', '32', '--lr', '0.01', '--targets', 'all-linear', ...common, '--json']);
+    expect(trained.code).toBe(0);
+    const saved = JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8'));
+    expect(JSON.parse(trained.out).final_evaluation).toEqual(saved);
+    expect(saved.evaluation).toMatchObject({ kind: 'labels', rows: 6 });
+    expect([...saved.evaluation.labels].sort()).toEqual(['blue', 'green', 'red']);
+    const evaluated = await capture(evalCmd, [modelDir, '--data', join(dir, 'data.csv'), '--adapter', out, '--seq-len', '32', '--batch-size', '4', ...common, '--json']);
+    const j = JSON.parse(evaluated.out);
+    expect(j.rows).toHaveLength(6);
+    expect(j.evaluation).toEqual(saved.evaluation);
+    expect(j.base_evaluation).toEqual(saved.base_evaluation);
+    expect(j.evaluation.confusion_matrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(6);
   });
 });
