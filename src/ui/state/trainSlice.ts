@@ -84,12 +84,13 @@ export const createTrainSlice: StateCreator<Store, [], [], TrainSlice> = (set, g
             writeRunRecord(record).catch((err: Error) => warn(`The run could not be saved for a reload: ${err.message}.`));
           } else if (e.type === 'warning') warn(e.message);
           else if (e.type === 'paused') set({ trainStatus: 'paused', pausedAt: e.step, adapterInfo: trainedInfo(), compareResult: null, freeAnswer: null });
-          else if (e.type === 'resumed') set({ trainStatus: 'running', pausedAt: null });
+          // what was compared at the pause no longer describes the adapter once training moves on
+          else if (e.type === 'resumed') set({ trainStatus: 'running', pausedAt: null, compareResult: null, freeAnswer: null });
         },
       );
       const status = result.status === 'done' || result.status === 'early-stopped' ? 'done' : result.status === 'stopped' ? 'stopped' : 'failed';
       set({ trainStatus: status, trainResult: result, trainProblem: result.status === 'non-finite' ? result.message : null });
-      set({ adapterInfo: trainedInfo(), pausedAt: null, openedRun: null });
+      set({ adapterInfo: trainedInfo(), pausedAt: null, openedRun: null, compareResult: null, freeAnswer: null });
       await get().recordRun(record, result);
       if (status === 'done') {
         await clearRunRecord().catch(() => undefined);
