@@ -1,7 +1,8 @@
 import { CompareSettings } from '../compare/CompareSettings.tsx';
 import { CompareTable } from '../compare/CompareTable.tsx';
 import { FreePrompt } from '../compare/FreePrompt.tsx';
-import { heldOutRows, WRITE_LABEL_ROWS } from '../state/compareSlice.ts';
+import { scoredLabels } from '../../train/data.ts';
+import { heldOutRows, MAX_TEXT_ROWS, WRITE_LABEL_ROWS } from '../state/compareSlice.ts';
 import { useStore } from '../store.ts';
 import { StepSection, stepInfo } from './StepSection.tsx';
 
@@ -10,6 +11,7 @@ export function CompareStep() {
   // while a run trains (not paused) the GPU is its own: compare before, at a pause, or after
   const ready = useStore((s) => s.adapterInfo !== null && s.modelSummary !== null && s.trainStatus !== 'running' && s.trainStatus !== 'stopping');
   const hasData = useStore((s) => s.dataset !== null);
+  const labelled = useStore((s) => (s.dataset ? scoredLabels(s.dataset.parsed.rows) !== null : false));
   const busy = useStore((s) => s.compareBusy);
   const problem = useStore((s) => s.compareProblem);
   const heldCount = useStore((s) => heldOutRows(s)?.indices.length ?? 0);
@@ -26,9 +28,13 @@ export function CompareStep() {
       <button type="button" disabled={!ready || !hasData || busy} onClick={() => void useStore.getState().compareHeldOut()}>
         Compare on the {heldCount} held-out rows
       </button>
-      <p className="hint">
-        Label tasks: every held-out row is scored for both models; what each writes freely is shown for the first {WRITE_LABEL_ROWS}.
-      </p>
+      {hasData ? (
+        <p className="hint">
+          {labelled
+            ? `Every held-out row is scored for both models by the likeliest label; what each writes freely is shown for the first ${WRITE_LABEL_ROWS}.`
+            : `Both models answer the first ${MAX_TEXT_ROWS} held-out rows; the answers are scored against the expected ones.`}
+        </p>
+      ) : null}
       {busy ? (
         <p aria-live="polite" className="hint">
           Both models are answering…
