@@ -57,6 +57,8 @@ export type TrainEvent =
   | { type: 'step'; step: number; totalSteps: number; loss: number; lr: number; gradNorm: number; tokensPerS: number; etaS: number; gpuBytes: number }
   | { type: 'eval'; step: number; valLoss: number; accuracy: number | null; macroF1: number | null }
   | { type: 'checkpoint'; step: number; bytes: number }
+  /** The steps are done; the kept adapter and the base model are being evaluated on the held-out rows. */
+  | { type: 'evaluating'; rows: number }
   | { type: 'warning'; message: string }
   /** The run is idle at `step`; its adapter as it stands is held for Compare and Export until it resumes. */
   | { type: 'paused'; step: number }

@@ -1,6 +1,7 @@
 import { CHECKPOINT_FILE, parseCheckpoint, serializeCheckpoint, type Checkpoint } from '../train/checkpoint.ts';
 import { openRunStorage, StorageFullError, type RunStorage } from '../train/storage-browser.ts';
 import { Trainer } from '../train/trainer.ts';
+import { TEXT_EVAL_ROWS } from '../eval/held-out.ts';
 import type { TrainResult as EngineTrainResult } from '../train/events.ts';
 import type { TrainEvent, TrainRequest, TrainResult } from './protocol.ts';
 import { dropInference } from './compare-handlers.ts';
@@ -107,6 +108,7 @@ export async function train(run: TrainRequest, progress: (e: TrainEvent) => void
     });
     if (result.reason === 'stopped') await save();
     dropInference();
+    if (result.steps > 0 && d.valRows.length > 0) progress({ type: 'evaluating', rows: d.labels ? d.valRows.length : Math.min(d.valRows.length, TEXT_EVAL_ROWS) });
     const final = result.reason === 'non-finite' && result.steps === 0 ? null : await trainer.finalEvaluation();
     const evaluation = final ? { step: final.step, base: final.base, tuned: final.tuned } : null;
     const accuracy = evaluation?.tuned.kind === 'labels' ? evaluation.tuned.accuracy : lastAccuracy;

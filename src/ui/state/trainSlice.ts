@@ -29,6 +29,8 @@ export interface TrainSlice {
   runHeldOut: { rows: number; valSplit: number; seed: number; seqLen: number } | null;
   /** The step a paused run stands at (its adapter is then held for Compare and Export). */
   pausedAt: number | null;
+  /** Held-out rows being evaluated after the last step (null otherwise). */
+  evaluatingRows: number | null;
   setMaxSteps: (n: number | null) => void;
   setCheckpointEvery: (n: number) => void;
   setContinueImported: (on: boolean) => void;
@@ -83,13 +85,14 @@ export const createTrainSlice: StateCreator<Store, [], [], TrainSlice> = (set, g
             record.checkpointStep = e.step;
             writeRunRecord(record).catch((err: Error) => warn(`The run could not be saved for a reload: ${err.message}.`));
           } else if (e.type === 'warning') warn(e.message);
+          else if (e.type === 'evaluating') set({ evaluatingRows: e.rows });
           else if (e.type === 'paused') set({ trainStatus: 'paused', pausedAt: e.step, adapterInfo: trainedInfo(), compareResult: null, freeAnswer: null });
           // what was compared at the pause no longer describes the adapter once training moves on
           else if (e.type === 'resumed') set({ trainStatus: 'running', pausedAt: null, compareResult: null, freeAnswer: null });
         },
       );
       const status = result.status === 'done' || result.status === 'early-stopped' ? 'done' : result.status === 'stopped' ? 'stopped' : 'failed';
-      set({ trainStatus: status, trainResult: result, trainProblem: result.status === 'non-finite' ? result.message : null });
+      set({ evaluatingRows: null, trainStatus: status, trainResult: result, trainProblem: result.status === 'non-finite' ? result.message : null });
       set({ adapterInfo: trainedInfo(), pausedAt: null, openedRun: null, compareResult: null, freeAnswer: null });
       await get().recordRun(record, result);
       if (status === 'done') {
@@ -97,7 +100,7 @@ export const createTrainSlice: StateCreator<Store, [], [], TrainSlice> = (set, g
         set({ savedRun: null });
       } else set({ savedRun: record.checkpointStep !== null ? { ...record } : null });
     } catch (e) {
-      set({ trainStatus: 'failed', trainProblem: explainTrainError(e as EngineError, record) });
+      set({ evaluatingRows: null, trainStatus: 'failed', trainProblem: explainTrainError(e as EngineError, record) });
       if (record.checkpointStep !== null) set({ savedRun: { ...record } });
     }
   };
@@ -114,6 +117,7 @@ export const createTrainSlice: StateCreator<Store, [], [], TrainSlice> = (set, g
     savedRun: null,
     runHeldOut: null,
     pausedAt: null,
+    evaluatingRows: null,
     setMaxSteps: (n) => set({ maxSteps: n !== null && Number.isInteger(n) && n >= 1 ? n : null }),
     setCheckpointEvery: (n) => set({ checkpointEvery: Number.isInteger(n) && n >= 0 ? n : 10 }),
     setContinueImported: (on) => set({ continueImported: on }),

@@ -86,6 +86,7 @@ export function TrainMessages() {
   const problem = useStore((s) => s.trainProblem);
   const warnings = useStore((s) => s.trainWarnings);
   const pausedAt = useStore((s) => s.pausedAt);
+  const evaluating = useStore((s) => s.evaluatingRows);
   return (
     <div aria-live="polite" data-testid="train-messages">
       {status === 'paused' ? (
@@ -94,6 +95,7 @@ export function TrainMessages() {
         </p>
       ) : null}
       {status === 'stopping' ? <p className="note">Stopping after the current step…</p> : null}
+      {evaluating !== null ? <p className="note">Evaluating the adapter and the base model on {evaluating} held-out rows…</p> : null}
       {status === 'done' && result ? (
         <p className="ok" data-testid="train-done">
           Training finished after {result.step} steps{result.valLoss !== null ? `; validation loss ${result.valLoss.toFixed(4)}` : ''}. Compare the model in step 5.
