@@ -7,6 +7,7 @@ import type { AdapterConfig } from '../lora/config.ts';
 import type { ModelConfig } from '../model/config.ts';
 import type { ExportDtype } from '../onnx/hf-config.ts';
 import type { LogitComparison } from '../onnx/verify.ts';
+import type { GgufFileType } from '../train/gguf-files.ts';
 import type { TrainOptions } from '../train/options.ts';
 import type { EvalReport } from '../eval/report.ts';
 
@@ -166,6 +167,12 @@ export interface Calls {
   compare: { args: CompareRequest; result: CompareRowResult[]; progress: number };
   'export-adapter': { args: { info: ExportInfo }; result: { zip: ArrayBuffer; fileName: string }; progress: never };
   'export-merged': { args: Empty; result: { zip: ArrayBuffer; fileName: string }; progress: string };
+  /** The adapter as a llama.cpp GGUF LoRA file. */
+  'export-gguf-adapter': { args: { dtype: 'F32' | 'F16' }; result: { bytes: ArrayBuffer; fileName: string }; progress: never };
+  /** The model (adapter merged, if any) as one GGUF file with an ollama Modelfile, zipped. */
+  'export-gguf-merged': { args: { fileType: GgufFileType; useChatTemplate: boolean }; result: { zip: ArrayBuffer; fileName: string; createLine: string; ggufName: string; modelfile: string }; progress: string };
+  /** "Continue on a GPU server": train.py (TRL + PEFT), configs and the rows rendered in the run's format, zipped. */
+  'export-gpu-server': { args: { rows: Row[]; options: TrainOptions; useChatTemplate: boolean }; result: { zip: ArrayBuffer; fileName: string }; progress: string };
   /** The model (adapter merged, if any) as the folder transformers.js loads, zipped; kept for verify-onnx. */
   'export-onnx': { args: { dtype: ExportDtype }; result: { zip: ArrayBuffer; fileName: string; files: string[] }; progress: string };
   /** Runs the last ONNX export in ONNX Runtime and the engine on one prompt (`row`'s, or a fixed one) and compares the logits. */
