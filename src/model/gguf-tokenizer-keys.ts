@@ -137,7 +137,7 @@ export function tokenizerKeysFromHf(tokenizerJson: Json, tokenizerConfig: Json, 
     out.push(kv.str('tokenizer.ggml.model', 'llama'), kv.array('tokenizer.ggml.tokens', GgufType.STRING, tokens),
       kv.array('tokenizer.ggml.scores', GgufType.FLOAT32, scores), kv.array('tokenizer.ggml.token_type', GgufType.INT32, types));
     if (unk >= 0) out.push(kv.u32('tokenizer.ggml.unknown_token_id', unk));
-    const prepends = JSON.stringify(tokenizerJson.normalizer ?? null).includes('"Prepend"') || JSON.stringify(tokenizerJson.pre_tokenizer ?? null).includes('"prepend_scheme":"always"');
+    const prepends = JSON.stringify(tokenizerJson.normalizer ?? null).includes('"Prepend"') || /"prepend_scheme":"(always|first)"/.test(JSON.stringify(tokenizerJson.pre_tokenizer ?? null));
     out.push(kv.bool('tokenizer.ggml.add_space_prefix', prepends));
   } else {
     out.push(kv.str('tokenizer.ggml.model', 'gpt2'), kv.str('tokenizer.ggml.pre', preTokenizerName(tokenizerJson)),

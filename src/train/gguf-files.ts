@@ -10,7 +10,7 @@
  *   architecture keys (src/model/hf-to-gguf.ts) and the tokenizer (gguf-tokenizer-keys.ts).
  *
  * Tensor types follow llama.cpp: 1-D tensors (norms, biases, rope_freqs) stay F32; Q4_K_M puts
- * output.weight (token_embd when tied) in Q6_K, attn_v and ffn_down in Q6_K on the layers
+ * output.weight (token_embd when tied) in Q6_K, attn_v (or a fused attn_qkv) and ffn_down in Q6_K on the layers
  * use_more_bits picks, the other weights in Q4_K; rows that are not whole blocks fall back as
  * llama-quantize does (Q4_K → Q5_0, Q6_K → Q8_0, then F16).
  */
@@ -23,7 +23,7 @@ import type { SafeTensorInput } from '../io/safetensors.ts';
 import { slotView, type AdapterLayout } from '../lora/layout.ts';
 import { mergedCheckpoint, type MergeAdapter } from '../lora/merge.ts';
 import type { LoadedModel } from '../model/load-source.ts';
-import { ggufFamily, ggufModelKeys, hfToGgufName, permutedHeads, permuteRowsForGguf, ropeFreqFactors, type GgufFamily } from '../model/hf-to-gguf.ts';
+import { ggufFamily, ggufIgnores, ggufModelKeys, hfToGgufName, permutedHeads, permuteRowsForGguf, ropeFreqFactors, type GgufFamily } from '../model/hf-to-gguf.ts';
 import { tokenizerKeysFromGguf, tokenizerKeysFromHf } from '../model/gguf-tokenizer-keys.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { checkpointTensors, ggufTensors } from './merge-files.ts';
@@ -51,7 +51,7 @@ function fallback(type: number, cols: number): number {
 export function weightTypes(fileType: GgufFileType, tensors: { name: string; cols: number }[], layers: number): Map<string, number> {
   const out = new Map<string, number>();
   const tied = !tensors.some((t) => t.name === 'output.weight');
-  const nAttnV = tensors.filter((t) => /\.attn_v\.weight$/.test(t.name)).length;
+  const nAttnV = tensors.filter((t) => /\.attn_(v|qkv)\.weight$/.test(t.name)).length;
   let iAttnV = 0;
   for (const { name, cols } of tensors) {
     let type: number;
@@ -59,7 +59,7 @@ export function weightTypes(fileType: GgufFileType, tensors: { name: string; col
     else if (fileType === 'F16') type = GGML_F16;
     else if (fileType === 'Q8_0') type = GGML_Q8_0;
     else if (name === 'output.weight' || (tied && name === 'token_embd.weight')) type = cols % 256 !== 0 ? GGML_Q8_0 : GGML_Q6_K;
-    else if (/\.attn_v\.weight$/.test(name)) type = useMoreBits(iAttnV++, nAttnV) ? GGML_Q6_K : GGML_Q4_K;
+    else if (/\.attn_(v|qkv)\.weight$/.test(name)) type = useMoreBits(iAttnV++, nAttnV) ? GGML_Q6_K : GGML_Q4_K;
     else if (/\.ffn_down\.weight$/.test(name)) type = useMoreBits(Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? 0), layers) ? GGML_Q6_K : GGML_Q4_K;
     else type = GGML_Q4_K;
     out.set(name, fileType === 'F32' || fileType === 'F16' ? type : fallback(type, cols));
@@ -74,28 +74,41 @@ function widen(t: SafeTensorInput): Float32Array {
 
 function order(name: string): number {
   if (name === 'rope_freqs.weight') return -2;
-  if (name === 'token_embd.weight') return -1;
+  if (name === 'token_embd.weight' || name === 'position_embd.weight') return -1;
   const m = /^blk\.(\d+)\./.exec(name);
   if (m) return Number(m[1]);
   return name === 'output_norm.weight' ? 1e9 : 1e9 + 1;
 }
 
-interface GgufTensorF32 { name: string; dims: number[]; values: Float32Array }
+/** [rows, cols] → [cols, rows]. */
+function transposeF32(v: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = v[r * cols + c];
+  return out;
+}
 
-/** HF tensors (names and layout as the checkpoint stores them) as GGUF tensors in f32, in write order. */
-function ggufTensorsF32(family: GgufFamily, config: ModelConfig, tensors: readonly SafeTensorInput[], source: string): GgufTensorF32[] {
-  const out: GgufTensorF32[] = [];
+/** One GGUF tensor to write: its name, dims and how to get its f32 values (made when encoded, then dropped). */
+interface PlannedTensor { name: string; dims: number[]; values: () => Float32Array }
+
+/** HF tensors (names and layout as the checkpoint stores them) as GGUF tensors, in write order. */
+function planTensors(family: GgufFamily, config: ModelConfig, tensors: readonly SafeTensorInput[], source: string): PlannedTensor[] {
+  const out: PlannedTensor[] = [];
   for (const t of tensors) {
+    if (ggufIgnores(family, t.name)) continue;
     const name = hfToGgufName(family, t.name);
     if (name === null) throw new Error(`GGUF export: ${source}: tensor '${t.name}' has no GGUF name in the ${family.arch} architecture; the model has parts llama.cpp's ${family.arch} does not load`);
-    let values = widen(t);
+    const transpose = family.conv1d && name.startsWith('blk.') && t.shape.length === 2;
+    const shape = transpose ? [t.shape[1], t.shape[0]] : [...t.shape];
     const heads = permutedHeads(family, config, t.name);
-    const rows = t.shape[0];
-    if (heads > 0) values = permuteRowsForGguf(values, rows, values.length / rows, config.headDim);
-    out.push({ name, dims: [...t.shape].reverse(), values });
+    const values = () => {
+      let v = widen(t);
+      if (transpose) v = transposeF32(v, t.shape[0], t.shape[1]);
+      return heads > 0 ? permuteRowsForGguf(v, shape[0], v.length / shape[0], config.headDim) : v;
+    };
+    out.push({ name, dims: [...shape].reverse(), values });
   }
   const freqs = ropeFreqFactors(config);
-  if (freqs && family.arch === 'llama') out.push({ name: 'rope_freqs.weight', dims: [freqs.length], values: freqs });
+  if (freqs && family.arch === 'llama') out.push({ name: 'rope_freqs.weight', dims: [freqs.length], values: () => freqs });
   return out.sort((a, b) => order(a.name) - order(b.name));
 }
 
@@ -134,11 +147,12 @@ export function mergedGguf(model: LoadedModel, files: Record<string, Uint8Array>
   const family = ggufFamily(model.config);
   const base = sourceTensors(model, files);
   const merged = adapter ? mergedCheckpoint(base, adapter) : base;
-  const tensors = ggufTensorsF32(family, model.config, merged, model.source);
+  const tensors = planTensors(family, model.config, merged, model.source);
   const types = weightTypes(opts.fileType, tensors.filter((t) => t.dims.length === 2).map((t) => ({ name: t.name, cols: t.dims[0] })), model.config.layers);
+  // One tensor in f32 at a time: the whole model in f32 would not fit in a browser tab for 0.5B models.
   const out: GgufTensorOut[] = tensors.map((t) => {
     const type = types.get(t.name) ?? GGML_F32;
-    return { name: t.name, dims: t.dims, type, data: encodeTensor(t.values, t.dims[0], type, t.name) };
+    return { name: t.name, dims: t.dims, type, data: encodeTensor(t.values(), t.dims[0], type, t.name) };
   });
   const quantized = opts.fileType === 'Q8_0' || opts.fileType === 'Q4_K_M';
   const meta: GgufKv[] = [

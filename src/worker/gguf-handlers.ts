@@ -21,13 +21,13 @@ export function exportGgufAdapter(dtype: 'F32' | 'F16'): { bytes: ArrayBuffer; f
 }
 
 /** The merged model as one GGUF file plus its ollama Modelfile, zipped. */
-export function exportGgufMerged(fileType: GgufFileType, useChatTemplate: boolean, progress: (what: string) => void): { zip: ArrayBuffer; fileName: string; createLine: string; ggufName: string } {
+export function exportGgufMerged(fileType: GgufFileType, useChatTemplate: boolean, progress: (what: string) => void): { zip: ArrayBuffer; fileName: string; createLine: string; ggufName: string; modelfile: string } {
   const model = requireModel('export a GGUF model');
   if (!session.files) throw new Error(`${model.source}: the model's files are no longer in memory; load the model again, then export.`);
   progress(session.adapter ? `Merging the adapter and writing ${fileType} GGUF…` : `Writing ${fileType} GGUF…`);
   const folder = mergedGgufFolder(model, session.files, session.adapter, fileType, { modelName: session.modelName, useChatTemplate });
   progress('Writing the zip…');
-  return { zip: buffer(zipFiles(folder.files)), fileName: `${folder.ggufName.replace(/\.gguf$/, '')}.zip`, createLine: folder.createLine, ggufName: folder.ggufName };
+  return { zip: buffer(zipFiles(folder.files)), fileName: `${folder.ggufName.replace(/\.gguf$/, '')}.zip`, createLine: folder.createLine, ggufName: folder.ggufName, modelfile: new TextDecoder().decode(folder.files.Modelfile) };
 }
 
 /** The settings of the held adapter's run: the last run's when it was trained here, else the page's with the imported adapter's own. */

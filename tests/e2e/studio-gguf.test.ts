@@ -5,7 +5,8 @@
  * `ollama create` line, and the GPU-server zip holds train.py with the rows in the prompt format.
  * llama.cpp's judgement of these files is in tests/cli/export-gguf-llama-cpp.test.ts.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -19,7 +20,7 @@ import { importPeftAdapter } from '../../src/lora/peft-import.ts';
 import { loadModelFiles } from '../../src/model/load-source.ts';
 import { adapterGgufFile, mergedGgufFolder } from '../../src/train/gguf-export.ts';
 import { rng } from '../helpers/numeric.ts';
-import { buildStudio, launchChromium, serveStudio } from './harness.ts';
+import { buildStudio, launchChromium, OUTPUT_DIR, serveStudio } from './harness.ts';
 
 const STORIES = fileURLToPath(new URL('../../../shared/data/models/stories260K.gguf', import.meta.url));
 const FILES = { 'stories260K.gguf': new Uint8Array(readFileSync(STORIES)) };
@@ -88,6 +89,9 @@ describe('studio GGUF exports in Chromium', () => {
     expect(new TextDecoder().decode(files.Modelfile)).toContain('TEMPLATE """{{ .Prompt }}\n### Answer:\n"""');
     await page.getByTestId('ollama-create').waitFor();
     expect(await page.getByTestId('ollama-create-line').textContent()).toBe(expected.createLine);
+    expect(await page.getByTestId('modelfile').textContent()).toBe(new TextDecoder().decode(expected.files.Modelfile));
+    mkdirSync(join(OUTPUT_DIR, 'screenshots'), { recursive: true });
+    await page.getByTestId('gguf-export').screenshot({ path: join(OUTPUT_DIR, 'screenshots', 'studio-gguf.png') });
   });
 
   it('the GPU-server zip holds train.py, the configs and the rows in the prompt format', async () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EncodedExample } from '../../src/data/prompt.ts';
-import { rowLosses } from '../../src/model/evaluate.ts';
+import { rowLosses } from '../../src/eval/score.ts';
 import { loadModelFiles } from '../../src/model/load-source.ts';
 import { Network } from '../../src/model/network.ts';
 import { testGpu } from '../helpers/gpu.ts';

@@ -15,6 +15,9 @@ import { planAdapterLayout, slotView } from '../../src/lora/layout.ts';
 import { adapterModules } from '../../src/lora/modules.ts';
 import { importPeftAdapter } from '../../src/lora/peft-import.ts';
 import { loadModelFiles } from '../../src/model/load-source.ts';
+import { exportPeftAdapter } from '../../src/lora/peft.ts';
+import { run as runGgufExport } from '../../src/cli/commands/export-gguf.ts';
+import { run as runGpuServer } from '../../src/cli/commands/export-gpu-server.ts';
 import { gpuServerFiles } from '../../src/train/gpu-server.ts';
 import { defaultTrainSettings, type TrainOptions } from '../../src/train/options.ts';
 
@@ -130,5 +133,26 @@ describe('Continue on a GPU server', () => {
     const adapter = importPeftAdapter(folder['adapter/adapter_config.json'], folder['adapter/adapter_model.safetensors'], model.config);
     expect(Array.from(adapter.params)).toEqual(Array.from(params));
     expect(JSON.parse(text('adapter/adapter_config.json')).base_model_name_or_path).toBe('base-model');
+  });
+});
+
+describe('tsugiki export-gpu-server and export-gguf on the command line', () => {
+  it('writes the folder with the adapter\'s settings and the flags\' schedule; bad options are refused with the choices', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsugiki-gpu-cli-'));
+    const model = loadModelFiles({ 'stories260K.gguf': new Uint8Array(readFileSync(STORIES)) }, 'stories260K.gguf');
+    const cfg = { rank: 2, alpha: 5, dropout: 0, targets: ['q_proj'], layers: null, rslora: false, init: 'default' as const, seed: 0 };
+    const layout = planAdapterLayout(adapterModules(model.config, cfg), 2);
+    for (const [name, bytes] of Object.entries(exportPeftAdapter(layout, new Float32Array(layout.totalFloats), cfg, 'llama'))) writeFileSync(join(dir, name), bytes);
+    writeFileSync(join(dir, 'data.csv'), ['text,label', ...rows.map((r) => `${r.input},${r.output}`)].join('\n'));
+    const out = join(dir, 'gpu');
+    expect(await runGpuServer([STORIES, '--data', join(dir, 'data.csv'), '--adapter', dir, '--out', out, '--lr', '1e-3', '--schedule', 'constant', '--warmup', '3'])).toBe(0);
+    const settings = JSON.parse(readFileSync(join(out, 'settings.json'), 'utf8'));
+    expect(settings.options.adapter).toMatchObject({ rank: 2, alpha: 5, targets: ['q_proj'] });
+    expect(settings.options).toMatchObject({ lr: 1e-3, schedule: 'constant', warmup: 3 });
+    const trainPy = readFileSync(join(out, 'train.py'), 'utf8');
+    expect(trainPy).toContain('lr_scheduler_type="constant_with_warmup"');
+    expect(trainPy).toContain('warmup_steps=3,');
+    await expect(runGgufExport([STORIES, '--adapter', dir, '--merged', 'q5_k', '--out', join(dir, 'x')])).rejects.toThrow(/--merged q5_k: choose one of f32, f16, q8_0, q4_k_m/);
+    await expect(runGgufExport([STORIES, '--adapter', dir])).rejects.toThrow(/--out is required/);
   });
 });

@@ -28,6 +28,7 @@ export function GgufExport() {
       <p className="hint">
         The adapter as a GGUF LoRA file for the same base model in GGUF (<code>llama-cli -m base.gguf --lora adapter.gguf</code>, or <code>ADAPTER</code> in an ollama
         Modelfile), or the whole model with the adapter folded in, as one GGUF file with an ollama <code>Modelfile</code> that uses the prompt format of the training rows.
+        {info ? '' : ' Before there is an adapter, the merged download is the base model itself: the GGUF base an adapter file needs.'}
       </p>
       <fieldset disabled={busy !== null}>
         <legend>Adapter weights</legend>
@@ -66,6 +67,10 @@ export function GgufExport() {
           <button type="button" className="secondary" onClick={() => copy(merged.createLine)}>
             {copied ? 'Copied' : 'Copy'}
           </button>
+          <details>
+            <summary>The Modelfile (the prompt format of the training rows)</summary>
+            <pre data-testid="modelfile">{merged.modelfile}</pre>
+          </details>
           <p className="hint">
             LM Studio and llama.cpp open <code>{merged.ggufName}</code> directly.
           </p>

@@ -11,7 +11,7 @@ export interface GgufSlice {
   ggufAdapterDtype: 'F32' | 'F16';
   ggufFileType: GgufFileType;
   /** The last merged GGUF export: its file and the line that registers it with ollama. */
-  ggufMerged: { ggufName: string; createLine: string } | null;
+  ggufMerged: { ggufName: string; createLine: string; modelfile: string } | null;
   setGgufAdapterDtype: (d: 'F32' | 'F16') => void;
   setGgufFileType: (t: GgufFileType) => void;
   exportGgufAdapter: () => Promise<void>;
@@ -48,7 +48,7 @@ export const createGgufSlice: StateCreator<Store, [], [], GgufSlice> = (set, get
       busy('Writing the GGUF model…', async () => {
         const r = await getEngine().call('export-gguf-merged', { fileType: get().ggufFileType, useChatTemplate: get().useChatTemplate }, progress);
         downloadBlob(r.zip, r.fileName);
-        set({ lastDownload: { fileName: r.fileName, bytes: r.zip.byteLength }, ggufMerged: { ggufName: r.ggufName, createLine: r.createLine } });
+        set({ lastDownload: { fileName: r.fileName, bytes: r.zip.byteLength }, ggufMerged: { ggufName: r.ggufName, createLine: r.createLine, modelfile: r.modelfile } });
       }),
     exportGpuServer: () =>
       busy('Writing the GPU server folder…', async () => {
