@@ -13,8 +13,8 @@
  * norm as 1 + w (Gemma3RMSNorm's gain); we take the 1 off (in f32) to keep HF's convention.
  */
 import { FormatError } from '../io/errors.ts';
-import { GGML_BF16, GGML_F16, GGML_F32 } from '../io/ggml-types.ts';
-import { ggufTensorBytes, type GgufFile, type GgufTensorInfo } from '../io/gguf.ts';
+import { GGML_BF16, GGML_F16, GGML_F32, quantNameOf } from '../io/ggml-types.ts';
+import { ggufTensorBytes, refuseUnsupportedTypes, type GgufFile, type GgufTensorInfo } from '../io/gguf.ts';
 import type { ModelConfig } from './config.ts';
 import { bytesToF32, weightTable, type WeightDtype, type WeightEntry, type WeightSource } from './weights.ts';
 
@@ -82,8 +82,14 @@ export function unpermuteRows(raw: Uint8Array, rows: number, rowBytes: number, h
 
 const GGML_DTYPES = new Map<number, WeightDtype>([[GGML_F32, 'f32'], [GGML_F16, 'f16'], [GGML_BF16, 'bf16']]);
 
-/** The tensors of a GGUF llama/qwen3/gemma3 file in HF names and layout (views, except the un-permuted q/k and Gemma's norms). */
+/**
+ * The tensors of a GGUF llama/qwen3/gemma3 file in HF names and layout (views, except the
+ * un-permuted q/k and Gemma's norms).
+ * Quantized tensors keep their blocks (dtype `q4_k`, …): a block lies inside one row, so the q/k
+ * un-permutation moves whole rows of bytes.
+ */
 export function weightsFromGguf(file: GgufFile, bytes: Uint8Array, config: ModelConfig): WeightSource {
+  refuseUnsupportedTypes(file);
   const entries = new Map<string, WeightEntry>();
   const arch = ({ llama: 'llama', qwen3: 'qwen3', gemma3_text: 'gemma3' } as Record<string, string>)[config.hfModelType] ?? 'llama';
   for (const t of file.tensors) {
@@ -91,10 +97,8 @@ export function weightsFromGguf(file: GgufFile, bytes: Uint8Array, config: Model
     if (name === null) {
       throw new FormatError(file.source, `tensor '${t.name}' is not part of a ${arch} model as tsugiki knows it; the file may be another architecture`);
     }
-    const dtype = GGML_DTYPES.get(t.type);
-    if (!dtype) {
-      throw new FormatError(file.source, `tensor '${t.name}' is ${t.typeName}; tsugiki reads F32, F16 and BF16 GGUF files for now — convert with llama.cpp's convert_hf_to_gguf.py --outtype f16`);
-    }
+    const dtype = GGML_DTYPES.get(t.type) ?? quantNameOf(t.type);
+    if (!dtype) throw new FormatError(file.source, `tensor '${t.name}' is ${t.typeName}, a type tsugiki does not read`);
     const shape = [...t.dims].reverse();
     const raw = () => ggufTensorBytes(file, bytes, t);
     if (config.normPlusOne && /norm\.weight$/.test(name)) {
@@ -116,6 +120,6 @@ function minusOne(raw: Uint8Array, dtype: WeightDtype): Uint8Array {
 }
 
 function unpermuted(t: GgufTensorInfo, raw: () => Uint8Array, shape: number[], headDim: number): () => Uint8Array {
-  const [rows, cols] = shape;
-  return () => unpermuteRows(raw(), rows, (t.byteLength / (rows * cols)) * cols, headDim);
+  const rows = shape[0];
+  return () => unpermuteRows(raw(), rows, t.byteLength / rows, headDim);
 }

@@ -28,6 +28,8 @@ export interface NetworkOptions {
   /** Keep activations for backward. */
   training: boolean;
   adapter: { layout: AdapterLayout; scale: number; dropout: number } | null;
+  /** Frozen weights bigger than this are stored in row windows (default: the device's binding limit). */
+  maxWeightBinding?: number;
 }
 
 interface StepSettings {
@@ -84,7 +86,7 @@ export class Network {
   }
 
   static async create(gpu: Gpu, model: LoadedModel, opts: NetworkOptions): Promise<Network> {
-    const weights = uploadWeights(gpu, model.config, model.weights);
+    const weights = uploadWeights(gpu, model.config, model.weights, opts.maxWeightBinding);
     const net = new Network(gpu, model, weights, opts);
     await gpu.sync(`loading ${model.source} onto the GPU`);
     return net;

@@ -10,7 +10,7 @@ export const TRAIN_VALUED = [
   'seq-len', 'warmup', 'schedule', 'weight-decay', 'max-grad-norm', 'optimizer', 'seed', 'val-split', 'init-adapter',
   'input-column', 'output-column', 'eval-every', 'patience', 'resume',
 ] as const;
-export const TRAIN_FLAGS = ['rslora', 'no-shuffle', 'json'] as const;
+export const TRAIN_FLAGS = ['rslora', 'no-shuffle', 'json', 'base-4bit'] as const;
 
 function choice<T extends string>(a: ParsedArgs, name: string, allowed: readonly T[], fallback: T): T {
   const v = stringOption(a, name);

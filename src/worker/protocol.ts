@@ -9,6 +9,7 @@ import type { ExportDtype } from '../onnx/hf-config.ts';
 import type { LogitComparison } from '../onnx/verify.ts';
 import type { GgufFileType } from '../train/gguf-files.ts';
 import type { TrainOptions } from '../train/options.ts';
+import type { EvalReport } from '../eval/report.ts';
 
 /**
  * The whole conversation between the page and the engine worker. A request is `{kind, id, ...args}`;
@@ -28,8 +29,12 @@ export interface ModelSummary {
   format: 'gguf' | 'safetensors';
   config: ModelConfig;
   params: number;
-  /** Weight precision as stored (f32, f16, bf16). */
+  /** Weight precision as stored (f32, f16, bf16, or the quantized type most bytes are in). */
   dtype: string;
+  /** The stored precision for people: `f16`, or `quantized: Q4_K, Q6_K`. */
+  precision: string;
+  /** When the weights were quantized at load (a 4-bit base): GPU bytes before and after, formats chosen. */
+  baseQuant: { bytesBefore: number; bytesAfter: number; types: Record<string, number> } | null;
   /** Bytes the frozen weights take on the GPU (source precision). */
   weightBytes: number;
   /** Bytes of the files read. */
@@ -55,11 +60,22 @@ export interface TrainRequest {
 export type TrainEvent =
   | { type: 'start'; totalSteps: number; step: number; trainRows: number; valRows: number; labels: string[] | null }
   | { type: 'step'; step: number; totalSteps: number; loss: number; lr: number; gradNorm: number; tokensPerS: number; etaS: number; gpuBytes: number }
-  | { type: 'eval'; step: number; valLoss: number; accuracy: number | null }
+  | { type: 'eval'; step: number; valLoss: number; accuracy: number | null; macroF1: number | null }
   | { type: 'checkpoint'; step: number; bytes: number }
+  /** The steps are done; the kept adapter and the base model are being evaluated on the held-out rows. */
+  | { type: 'evaluating'; rows: number }
   | { type: 'warning'; message: string }
-  | { type: 'paused' }
+  /** The run is idle at `step`; its adapter as it stands is held for Compare and Export until it resumes. */
+  | { type: 'paused'; step: number }
   | { type: 'resumed' };
+
+/** The kept adapter and the base model on the run's validation rows, by src/eval. */
+export interface FinalEvaluation {
+  /** The step of the adapter evaluated (the best validation loss, else the last). */
+  step: number;
+  base: EvalReport;
+  tuned: EvalReport;
+}
 
 export interface TrainResult {
   status: 'done' | 'stopped' | 'early-stopped' | 'non-finite';
@@ -67,8 +83,10 @@ export interface TrainResult {
   totalSteps: number;
   finalLoss: number | null;
   valLoss: number | null;
+  /** Accuracy of the kept adapter on the validation rows (the final evaluation's, else the last validation's). */
   accuracy: number | null;
   message: string | null;
+  evaluation: FinalEvaluation | null;
 }
 
 export interface Sampling {
@@ -79,9 +97,25 @@ export interface Sampling {
   seed: number;
 }
 
+/** One row compared: what each model writes freely (null when not asked for this row) and, for labels, its likeliest label. */
 export interface CompareRowResult {
-  base: string;
-  tuned: string;
+  base: string | null;
+  tuned: string | null;
+  basePredicted?: string;
+  tunedPredicted?: string;
+}
+
+export interface CompareRequest {
+  rows: Row[];
+  useChatTemplate: boolean;
+  sampling: Sampling;
+  strength: number;
+  /** The label set when outputs are labels: every row is scored by src/eval's rule. */
+  labels: string[] | null;
+  /** The run's sequence length, so rows are cut exactly as training and validation cut them. */
+  seqLen: number;
+  /** Free generation for the first this many rows only (it takes a moment per row). */
+  writeRows: number;
 }
 
 /** What the model card says about the run (the worker knows the adapter and its numbers). */
@@ -128,13 +162,15 @@ export interface Calls {
   'load-files': { args: { files: Record<string, ArrayBuffer>; sourceName: string }; result: ModelSummary; progress: never };
   /** Downloads (or reads from the browser cache) a curated Hub model, then loads it; `token` (gated models) goes only to the Hub. */
   'download-model': { args: { repo: string; files: string[]; token?: string }; result: ModelSummary; progress: DownloadProgress };
+  /** Quantizes the loaded full-precision model's weights (a 4-bit base); the adapter stays. */
+  'quantize-base': { args: Empty; result: ModelSummary; progress: never };
   'cache-list': { args: Empty; result: HubCacheEntry[]; progress: never };
   'cache-clear': { args: Empty; result: null; progress: never };
   /** A training run; events stream as progress until it ends. */
   train: { args: { run: TrainRequest }; result: TrainResult; progress: TrainEvent };
   'train-control': { args: { action: 'pause' | 'resume' | 'stop' }; result: null; progress: never };
   /** Greedy/sampled answers of the base model (strength 0) and the tuned one (strength `strength`). */
-  compare: { args: { rows: Row[]; useChatTemplate: boolean; sampling: Sampling; strength: number }; result: CompareRowResult[]; progress: number };
+  compare: { args: CompareRequest; result: CompareRowResult[]; progress: number };
   'export-adapter': { args: { info: ExportInfo }; result: { zip: ArrayBuffer; fileName: string }; progress: never };
   'export-merged': { args: Empty; result: { zip: ArrayBuffer; fileName: string }; progress: string };
   /** The adapter as a llama.cpp GGUF LoRA file. */

@@ -31,6 +31,12 @@ export function AdapterSummaryPanel() {
           {formatBytes(memory.totalBytes)}: model {formatBytes(memory.frozenBytes)}, work in progress (activations) {formatBytes(memory.activationBytes)}, adapter with
           its optimizer state {formatBytes(memory.loraBytes)}
         </dd>
+        <dt>Learning rate and length</dt>
+        <dd data-testid="preset-suggestion">
+          {settings.suggestion
+            ? `Suggested by the preset: ${settings.suggestion}`
+            : `Learning rate ${settings.training.learningRate}, ${settings.training.epochs} epochs (set by hand).`}
+        </dd>
       </dl>
       {summary.problems.length > 0 ? (
         <ul className="warnings" role="alert">
