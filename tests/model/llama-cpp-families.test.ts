@@ -145,6 +145,27 @@ describe('llama.cpp runs the GGUF files tsugiki writes from Qwen3 and Gemma 3 ch
     });
   }
 
+  it('gemma3 in Q8_0 (quantized embeddings and gate/up): the engine runs the blocks as stored', async () => {
+    // hidden 32: rows of whole Q8_0 blocks (down_proj's rows of 40 fall back to F16, as llama-quantize does).
+    const files = tinyModelFiles('gemma3', { config: { ...CASES[1][1], hidden_size: 32 }, seed: 78 });
+    const hf = loadModelFiles(files, 'tiny-gemma3-32');
+    const bytes = mergedGguf(hf, files, null, { fileType: 'Q8_0' });
+    const file = join(OUT, 'gemma3-q8_0.gguf');
+    writeFileSync(file, bytes);
+    const types = new Set(parseGguf(bytes, file).tensors.map((t) => t.typeName));
+    expect(types.has('Q8_0')).toBe(true);
+    const gg = loadModelFiles({ 'gemma3-q8_0.gguf': bytes }, 'gemma3-q8_0.gguf');
+    const ours = await engineProbs(gg, null);
+    // The float64 reference on the dequantized weights: the same model exactly.
+    const ref = softmaxRows(new ReferenceModel(gg.config, gg.weights).forward(IDS), IDS.length, gg.config.vocabSize);
+    const theirs = await llamaCppNextTokenProbs({ model: file }, IDS);
+    const errors = { engineVsRef: probError(ours, ref), engineVsLlamaCpp: probError(ours, theirs) };
+    if (process.env.TSUGIKI_REPORT) console.log('gemma3 Q8_0', errors);
+    expect(errors.engineVsRef).toBeLessThan(1e-5);
+    // llama.cpp also rounds activations to Q8 for its dot products (and reads GELU from an f16 table).
+    expect(errors.engineVsLlamaCpp).toBeLessThan(2e-2);
+  });
+
   it('gemma3: a layout llama.cpp would run differently is refused with the reason', () => {
     const files = tinyModelFiles('gemma3', { seed: 3 });
     const hf = loadModelFiles(files, 'tiny-gemma3');
