@@ -12,7 +12,7 @@ import { geluForward } from '../kernels/gelu.ts';
 import { addForward } from '../kernels/residual.ts';
 import { ropeForward } from '../kernels/rope.ts';
 import { swigluForward } from '../kernels/swiglu.ts';
-import { linearSiteForward } from './forward-linear.ts';
+import { linearSiteForward, linearSiteHidden } from './forward-linear.ts';
 import { normForward, type NormStats } from './forward-norm.ts';
 import { blockPaths } from './plan.ts';
 import { normNames, reshape, type StepContext } from './step-context.ts';
@@ -71,7 +71,11 @@ export function attentionDims(ctx: StepContext): AttentionDims {
   return { B, T, S: cache ? cache.S : T, H: config.heads, KV: config.kvHeads, D: config.headDim, past: cache ? cache.past : 0 };
 }
 
-export function blockForward(ctx: StepContext, l: number): BlockTensors {
+/**
+ * Records block l's forward. `output: false` (recomputation before the block's backward) stops
+ * at what backward reads: the MLP-out module's LoRA h, not its output nor the stream after it.
+ */
+export function blockForward(ctx: StepContext, l: number, o: { output: boolean } = { output: true }): BlockTensors {
   const { rec, config, B, T } = ctx;
   const { heads: H, kvHeads: KV, headDim: D } = config;
   const t = blockTensors(ctx, l);
@@ -114,6 +118,10 @@ export function blockForward(ctx: StepContext, l: number): BlockTensors {
     linearSiteForward(rec, ctx.site(l, paths.mlpIn[0]), t.n2, [t.fc]);
     linearSiteForward(rec, ctx.site(l, paths.mlpIn[1]), t.n2, [t.up!]);
     swigluForward(rec, t.fc, t.up!, t.act);
+  }
+  if (!o.output) {
+    linearSiteHidden(rec, ctx.site(l, paths.mlpOut), t.act);
+    return t;
   }
   linearSiteForward(rec, ctx.site(l, paths.mlpOut), t.act, [t.proj]);
   addForward(rec, t.mid, t.proj, t.out);
