@@ -24,6 +24,7 @@ import { checkResumable, dataFingerprint, modelFingerprint, type Checkpoint, typ
 import { BatchStream, prepareTrainData, totalSteps, type TrainData } from './data.ts';
 import { evalBatches, labelAccuracy, meanLoss } from './evaluate.ts';
 import type { EvalEvent, StopReason, TrainHooks, TrainResult } from './events.ts';
+import { trainPlan } from './memory-plan.ts';
 import { LoraOptimizer } from './optimizer.ts';
 import { validateTrainOptions, type TrainOptions } from './options.ts';
 import { lrAt, warmupSteps, type Schedule } from './schedule.ts';
@@ -94,11 +95,13 @@ export class Trainer {
     if (params.length !== layout.totalFloats) {
       throw new Error(`the starting adapter has ${params.length} parameters but rank ${o.adapter.rank} on these modules needs ${layout.totalFloats}; use an adapter trained with the same settings`);
     }
+    const plan = trainPlan({ config: model.config, weights: model.weights, maxBindingBytes: gpu.adapter.maxStorageBufferBindingSize }, o);
     const net = await Network.create(gpu, model, {
       maxBatch: o.batchSize,
       maxSeq: o.seqLen,
       training: true,
       adapter: { layout, scale: loraScale(o.adapter), dropout: o.adapter.dropout },
+      recompute: plan.recompute,
     });
     net.setAdapterParams(params);
     const optimizer = new LoraOptimizer(gpu, net.loraParams!, net.loraGrads!, {

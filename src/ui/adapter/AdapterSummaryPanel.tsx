@@ -26,10 +26,11 @@ export function AdapterSummaryPanel() {
         </dd>
         <dt>Adapter file size</dt>
         <dd data-testid="adapter-size">{formatBytes(summary.adapterFileBytes)}</dd>
-        <dt>GPU memory while training (estimate)</dt>
+        <dt>GPU memory while training (planned)</dt>
         <dd data-testid="memory-estimate">
           {formatBytes(memory.totalBytes)}: model {formatBytes(memory.frozenBytes)}, work in progress (activations) {formatBytes(memory.activationBytes)}, adapter with
           its optimizer state {formatBytes(memory.loraBytes)}
+          {memory.recompute > 0 ? `; activations recomputed while learning${memory.recompute > 1 ? ` (every ${memory.recompute} layers kept)` : ''}, to fit` : ''}
         </dd>
       </dl>
       {summary.problems.length > 0 ? (
