@@ -205,20 +205,21 @@ function planWith(config: ModelConfig, o: RunPlanOptions, recompute: number): Ru
 }
 
 /**
- * The run's plan. recompute 'auto' keeps every activation when that fits, else picks the smallest
- * interval k ≥ 1 that fits (each step of k trades memory for more recomputed blocks), else the
- * interval with the smallest peak.
+ * The run's plan. recompute 'auto' keeps every activation when the peak fits the budget, else
+ * picks the smallest interval k ≥ 1 whose peak fits (a larger k keeps fewer block inputs but
+ * recomputes more blocks); when none does, k = 1 (and fits is false). A buffer over the binding
+ * limit is not helped by recomputation and does not change the choice.
  */
 export function planRun(config: ModelConfig, o: RunPlanOptions): RunPlan {
   const r = o.recompute ?? 'auto';
   if (!o.training) return planWith(config, o, 0);
   if (typeof r === 'number') return planWith(config, o, r);
-  let best = planWith(config, o, r === 'auto' ? 0 : 1);
-  if (best.fits) return best;
+  const budget = o.budgetBytes ?? DEFAULT_GPU_BUDGET_BYTES;
+  const first = planWith(config, o, r === 'auto' ? 0 : 1);
+  if (first.peakBytes <= budget) return first;
   for (let k = 1; k <= config.layers; k++) {
     const p = planWith(config, o, k);
-    if (p.fits) return p;
-    if (p.peakBytes < best.peakBytes) best = p;
+    if (p.peakBytes <= budget) return p;
   }
-  return best;
+  return planWith(config, o, 1);
 }

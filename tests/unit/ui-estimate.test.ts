@@ -4,6 +4,7 @@ import { planRun } from '../../src/model/plan-run.ts';
 import { adapterSummary, moduleChoices, presetSettings } from '../../src/ui/adapter-settings.ts';
 import { defaultModelConfig } from '../../src/ui/default-model.ts';
 import { estimateTrainingMemory, memoryVerdict } from '../../src/ui/estimate.ts';
+import { CURATED_MODELS, downloadBytes } from '../../src/ui/model/curated.ts';
 
 // SmolLM2-135M: C=576, L=30, H=9, KV=3, D=64, I=1536, V=49152, bf16, tied embeddings.
 const smol = defaultModelConfig();
@@ -92,5 +93,36 @@ describe('adapter summary', () => {
     const gpt2 = configFromHf({ architectures: ['GPT2LMHeadModel'], n_embd: 768, n_head: 12, n_layer: 12, n_positions: 1024, vocab_size: 50257 });
     expect(moduleChoices(gpt2).map((m) => m.id)).toEqual(['c_attn', 'attn.c_proj', 'c_fc', 'mlp.c_proj']);
     expect(presetSettings('quick', gpt2).adapter.targets).toEqual(['c_attn']);
+  });
+});
+
+describe('curated models: each verdict is the plan at the studio defaults (Balanced, B=4, T=256)', () => {
+  const big = { maxStorageBufferBindingSize: 2 * 1024 * MiB, maxBufferSize: 4 * 1024 * MiB };
+  for (const m of CURATED_MODELS) {
+    it(`${m.id} (${m.base} base)`, () => {
+      const s = presetSettings('balanced', m.config);
+      const sum = adapterSummary(m.config, s, big, m.base);
+      const plan = planRun(m.config, {
+        batchSize: 4, seqLen: 256, training: true, base: m.base, recompute: 'auto', maxBindingBytes: 2 * 1024 * MiB,
+        adapter: { rank: 8, targets: s.adapter.targets, layers: null },
+      });
+      expect(sum.memory.totalBytes).toBe(plan.peakBytes);
+      // Every curated model fits the 4 GiB a page gets on a GPU with 2 GiB bindings, recomputing where it must.
+      expect(sum.verdict).toEqual({ fits: true, advice: '' });
+      expect(downloadBytes(m)).toBeGreaterThan(m.base === '4bit' ? 2e9 : 2e8);
+    });
+  }
+
+  it('Qwen2.5-0.5B at the defaults: 2.37 GiB keeping everything, 1.17 GiB recomputing; a 128 MiB binding still refuses its 260 MiB embeddings', () => {
+    const qwen = CURATED_MODELS.find((m) => m.id === 'Qwen/Qwen2.5-0.5B-Instruct')!;
+    const s = presetSettings('balanced', qwen.config);
+    const kept = adapterSummary(qwen.config, s, null).memory;
+    expect(kept.recompute).toBe(0);
+    expect(kept.totalBytes / 1024 ** 3).toBeCloseTo(2.37, 2);
+    const recomputed = adapterSummary(qwen.config, { ...s, training: { ...s.training, recompute: true } }, null).memory;
+    expect(recomputed.totalBytes / 1024 ** 3).toBeCloseTo(1.17, 2);
+    const v = adapterSummary(qwen.config, s, { maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 1024 * MiB }).verdict;
+    expect(v.fits).toBe(false);
+    expect(v.advice).toContain('token embeddings');
   });
 });

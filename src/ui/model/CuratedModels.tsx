@@ -13,7 +13,7 @@ function useVerdict(m: CuratedModel): { fits: boolean; text: string; bytes: numb
   const { batchSize, seqLen } = useStore((s) => s.adapterSettings.training);
   const preset = useStore((s) => s.adapterSettings.preset);
   const settings = presetSettings(preset === 'custom' ? 'balanced' : preset, m.config, { batchSize, seqLen });
-  const summary = adapterSummary(m.config, settings, limits);
+  const summary = adapterSummary(m.config, settings, limits, m.base);
   if (summary.verdict.fits) return { fits: true, text: 'fits this GPU', bytes: summary.memory.totalBytes };
   const smaller = CURATED_MODELS.filter((o) => parameterCount(o.config) < parameterCount(m.config)).map((o) => o.label);
   const tryThis = smaller.length > 0 ? `try ${smaller[0]}` : 'try a smaller batch size or sequence length in step 3';
