@@ -1,6 +1,7 @@
 import { adapterName, type Gpu } from '../src/gpu/device.ts';
 import { caseData, caseFlops, oursImpl, type BenchShape, type CaseKind, type Impl } from './kernels.ts';
 import { measurePeak } from './peak.ts';
+import { jaxjsImpl, jaxjsOn } from './jaxjs.ts';
 import { tfjsImpl, tfjsOn } from './tfjs.ts';
 import { gflops, timePerIteration, type TimingOptions } from './timing.ts';
 
@@ -21,10 +22,14 @@ export interface BenchCase {
   shape: { M: number; K: number; N: number; R?: number };
   gflops: number;
   tfjs_gflops: number;
+  jaxjs_gflops: number;
   vs_tfjs: number;
+  vs_jaxjs: number;
   vs_peak: number;
   /** Largest |ours − tfjs| / (|tfjs| + 1e-2·max|tfjs|) over every output: the two agree when small. */
   max_rel_diff: number;
+  /** The same against jax-js (whose LoRA gradients come from its own autodiff). */
+  jaxjs_max_rel_diff: number;
 }
 
 export interface BenchReport {
@@ -33,16 +38,12 @@ export interface BenchReport {
   cases: BenchCase[];
 }
 
-/** Outputs of both implementations after one run from the same inputs, compared elementwise. */
-async function agreement(ours: Impl, peer: Impl): Promise<number> {
-  ours.step();
-  await ours.drain();
-  const a = await ours.outputs();
-  const b = await peer.outputs();
+/** Largest elementwise |a − b| / (|b| + 1e-2·max|b|) over every output of the peer: they agree when small. */
+function agreement(a: Record<string, Float32Array>, b: Record<string, Float32Array>): number {
   let worst = 0;
   for (const [name, ref] of Object.entries(b)) {
     const got = a[name];
-    if (!got || got.length !== ref.length) throw new Error(`benchmark: output '${name}' differs in length between tsugiki and tfjs.`);
+    if (!got || got.length !== ref.length) throw new Error(`benchmark: output '${name}' differs in length between tsugiki and a peer.`);
     const floor = 1e-2 * ref.reduce((mx, v) => Math.max(mx, Math.abs(v)), 0) + 1e-30;
     for (let i = 0; i < ref.length; i++) {
       const e = Math.abs(got[i] - ref[i]) / (Math.abs(ref[i]) + floor);
@@ -50,6 +51,13 @@ async function agreement(ours: Impl, peer: Impl): Promise<number> {
     }
   }
   return worst;
+}
+
+/** tsugiki's outputs after exactly one run from the inputs (LoRA gradients accumulate across runs). */
+async function oneRun(ours: Impl): Promise<Record<string, Float32Array>> {
+  ours.step();
+  await ours.drain();
+  return ours.outputs();
 }
 
 function cases(o: BenchOptions): { kind: CaseKind; shape: BenchShape }[] {
@@ -61,10 +69,14 @@ function cases(o: BenchOptions): { kind: CaseKind; shape: BenchShape }[] {
   return out;
 }
 
-/** Measures the FMA peak, then each case with tsugiki's kernels and with tfjs on the same device. */
+/**
+ * Measures the FMA peak, then each case with tsugiki's kernels, with tfjs on the same device and
+ * with jax-js (jit-compiled, on its own device from the same adapter).
+ */
 export async function runBench(gpu: Gpu, o: BenchOptions): Promise<BenchReport> {
   const log = o.log ?? (() => {});
   const tf = await tfjsOn(gpu);
+  const jax = await jaxjsOn();
   log('measuring the FMA peak…');
   const peak = await measurePeak(gpu, o.timing);
   const report: BenchReport = { adapter: adapterName(gpu.adapter), peak_gflops: peak, cases: [] };
@@ -75,23 +87,31 @@ export async function runBench(gpu: Gpu, o: BenchOptions): Promise<BenchReport> 
     const data = caseData(shape);
     const ours = oursImpl(gpu, kind, shape, data);
     const peer = tfjsImpl(tf, gpu, kind, shape, data);
+    const jaxPeer = jaxjsImpl(jax, kind, shape, data);
     try {
-      const diff = await agreement(ours, peer);
+      const mineOut = await oneRun(ours);
+      const diff = agreement(mineOut, await peer.outputs());
+      const jaxDiff = agreement(mineOut, await jaxPeer.outputs());
       const flops = caseFlops(kind, shape);
       const mine = gflops(flops, await timePerIteration(ours.step, ours.drain, o.timing));
       const theirs = gflops(flops, await timePerIteration(peer.step, peer.drain, o.timing));
+      const jaxs = gflops(flops, await timePerIteration(jaxPeer.step, jaxPeer.drain, o.timing));
       report.cases.push({
         name,
         shape: kind === 'matmul' ? { M: m, K: c, N: c } : { M: m, K: c, N: c, R: r },
         gflops: mine,
         tfjs_gflops: theirs,
+        jaxjs_gflops: jaxs,
         vs_tfjs: mine / theirs,
+        vs_jaxjs: mine / jaxs,
         vs_peak: mine / peak,
         max_rel_diff: diff,
+        jaxjs_max_rel_diff: jaxDiff,
       });
     } finally {
       ours.dispose();
       peer.dispose();
+      jaxPeer.dispose();
     }
   }
   return report;
@@ -99,10 +119,11 @@ export async function runBench(gpu: Gpu, o: BenchOptions): Promise<BenchReport> 
 
 /** The report as an aligned text table. */
 export function formatReport(r: BenchReport): string {
-  const head = ['case', 'M', 'K', 'N', 'R', 'GFLOP/s', 'tfjs GFLOP/s', 'vs tfjs', 'vs peak', 'max rel diff'];
+  const head = ['case', 'M', 'K', 'N', 'R', 'GFLOP/s', 'tfjs GFLOP/s', 'jax-js GFLOP/s', 'vs tfjs', 'vs jax-js', 'vs peak', 'max rel diff'];
   const rows = r.cases.map((c) => [
     c.name, String(c.shape.M), String(c.shape.K), String(c.shape.N), c.shape.R === undefined ? '-' : String(c.shape.R),
-    c.gflops.toFixed(2), c.tfjs_gflops.toFixed(2), `${c.vs_tfjs.toFixed(2)}×`, c.vs_peak.toFixed(3), c.max_rel_diff.toExponential(1),
+    c.gflops.toFixed(2), c.tfjs_gflops.toFixed(2), c.jaxjs_gflops.toFixed(2), `${c.vs_tfjs.toFixed(2)}×`, `${c.vs_jaxjs.toFixed(2)}×`, c.vs_peak.toFixed(3),
+    Math.max(c.max_rel_diff, c.jaxjs_max_rel_diff).toExponential(1),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');

@@ -9,6 +9,11 @@ const SHADER_DIR = fileURLToPath(new URL('../../shaders/', import.meta.url));
 
 let instance: GPU | null = null;
 
+/** Dawn's GPU object once createNodeGpu has run (other WebGPU libraries in the process can share its adapters). */
+export function dawnGpu(): GPU | null {
+  return instance;
+}
+
 /** Loads every shaders/*.wgsl from disk. */
 export function loadShadersFromDisk(dir = SHADER_DIR): void {
   const files: Record<string, string> = {};

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { caseData, caseFlops, oursImpl } from '../../bench/kernels.ts';
 import { tfjsImpl, tfjsOn } from '../../bench/tfjs.ts';
+import { jaxjsImpl, jaxjsOn } from '../../bench/jaxjs.ts';
 import { packRows, TRAIN_WARMUP_STEPS, type TrainBenchReport } from '../../bench/train.ts';
 import { parseDataset } from '../../src/data/parse.ts';
 import { run as benchCommand } from '../../src/cli/commands/bench.ts';
@@ -30,26 +31,32 @@ async function benchJson(argv: string[]): Promise<{ code: number; report: { case
 }
 
 describe('benchmark', () => {
-  it('runs the same LoRA computation in tsugiki and in tfjs on one device, both matching the reference', async () => {
+  it('runs the same LoRA computation in tsugiki, tfjs and jax-js on one adapter, all matching the reference', async () => {
     const gpu = await testGpu();
     const tf = await tfjsOn(gpu);
+    const jax = await jaxjsOn();
     const d = caseData(SHAPE);
     const dims = { m: SHAPE.m, k: SHAPE.c, n: SHAPE.c, r: SHAPE.r };
     const v = { x: d.x, w: d.w, a: d.a, b: d.b, scale: d.scale, mask: dropoutMaskRef(dims.m * dims.k, 0, 0) };
     const ref = { y: loraForwardRef(dims, v).y, ...loraBackwardRef(dims, v, d.dy) };
     const ours = oursImpl(gpu, 'lora', SHAPE, d);
     const peer = tfjsImpl(tf, gpu, 'lora', SHAPE, d);
+    const jaxPeer = jaxjsImpl(jax, 'lora', SHAPE, d);
     ours.step();
     await ours.drain();
     const a = await ours.outputs();
     const b = await peer.outputs();
-    // f32 sums of ≤ 16 terms of size ≲ 1 on both sides: agreement to ~1e-6.
+    // jax-js's y, dx, dA, dB come from its own autodiff of ⟨y, dy⟩, not from hand-written backward products.
+    const j = await jaxPeer.outputs();
+    // f32 sums of ≤ 16 terms of size ≲ 1 on every side: agreement to ~1e-6.
     for (const name of ['y', 'dx', 'da', 'db'] as const) {
       expect(maxRelError(a[name], ref[name], 1e-2), `tsugiki ${name}`).toBeLessThan(1e-5);
       expect(maxRelError(b[name], ref[name], 1e-2), `tfjs ${name}`).toBeLessThan(1e-5);
+      expect(maxRelError(j[name], ref[name], 1e-2), `jax-js ${name}`).toBeLessThan(1e-5);
     }
     ours.dispose();
     peer.dispose();
+    jaxPeer.dispose();
     expect(caseFlops('lora', SHAPE)).toBe(loraFlops(8, 16, 16, 4));
     expect(caseFlops('matmul', SHAPE)).toBe(2 * 8 * 16 * 16);
   });
@@ -76,12 +83,15 @@ describe('benchmark', () => {
     for (const c of report.cases) {
       expect(c.gflops).toBeGreaterThan(0);
       expect(c.tfjs_gflops).toBeGreaterThan(0);
+      expect(c.jaxjs_gflops).toBeGreaterThan(0);
       // Ratios are consistent with the absolute numbers (up to float rounding).
       expect(c.vs_tfjs).toBeCloseTo(c.gflops / c.tfjs_gflops, 9);
+      expect(c.vs_jaxjs).toBeCloseTo(c.gflops / c.jaxjs_gflops, 9);
       expect(c.vs_peak).toBeCloseTo(c.gflops / report.peak_gflops, 9);
       // tsugiki's and tfjs's outputs agree elementwise: f32 sums of 16 terms in different orders
       // differ by ~16·2^-24 of the largest values, measured against a floor of 1% of the largest.
       expect(c.max_rel_diff).toBeLessThan(1e-4);
+      expect(c.jaxjs_max_rel_diff).toBeLessThan(1e-4);
     }
   });
 

@@ -43,7 +43,7 @@ function formatPlanCheck(c: PlanCheck): string {
  *   --plan-check [--recompute|--no-recompute]: one real training step (B=2, T=64) on a random-weight
  *             replica of Qwen2.5-0.5B's exact config (bf16), its measured pool peak against the plan.
  *   kernels:  [--rows M] [--sizes 64,256] [--ranks 8,16]: tsugiki's matmul and LoRA layer against
- *             tfjs-backend-webgpu on the same device, and against the FMA peak.
+ *             tfjs-backend-webgpu on the same device, jax-js on the same adapter, and the FMA peak.
  *   training: [--model MODEL] [--data DATA] [--batch-size B] [--seq-len T] [--steps N]: tokens/s
  *             and GPU memory of the trainer's LoRA step (see bench/train.ts), against a full
  *             fine-tune's memory. MODEL defaults to stories260K.gguf, DATA to the SMS spam rows, in
