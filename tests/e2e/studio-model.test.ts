@@ -20,15 +20,19 @@ describe('studio model step in Chromium', () => {
 
   afterAll(() => studio?.close());
 
-  it('lists the three curated models with download size and a memory verdict', async () => {
+  it('lists the six curated models with download size and a memory verdict from the plan', async () => {
     const rows = page.getByTestId('curated-model');
-    expect(await rows.count()).toBe(3);
+    expect(await rows.count()).toBe(6);
     const first = await rows.nth(0).textContent();
     expect(first).toContain('HuggingFaceTB/SmolLM2-135M-Instruct');
     // 134,515,008 parameters × 2 bytes (bf16) + tokenizer files
     expect(first).toMatch(/135M parameters; download ≈ 25\d\.\d MiB/);
     expect(await rows.nth(2).textContent()).toContain('Qwen/Qwen2.5-0.5B-Instruct');
-    expect(await page.getByTestId('model-verdict').nth(0).textContent()).toMatch(/fits this GPU|too big for this GPU, try/);
+    const llama = await rows.nth(3).textContent();
+    expect(llama).toContain('meta-llama/Llama-3.2-1B-Instruct');
+    expect(llama).toContain('4-bit base');
+    expect(llama).toContain('token');
+    for (let i = 0; i < 6; i++) expect(await page.getByTestId('model-verdict').nth(i).textContent()).toMatch(/fits this GPU|too big for this GPU, try/);
   });
 
   it('loads stories260K.gguf from disk in the worker and shows its shape', async () => {
