@@ -6,7 +6,7 @@
  * this GPU's binding limit.
  */
 import type { ModelConfig } from '../model/config.ts';
-import { DEFAULT_GPU_BUDGET_BYTES, planRun, torchDtypeType, type BaseWeights, type RunPlan } from '../model/plan-run.ts';
+import { DEFAULT_GPU_BUDGET_BYTES, planRun, type BaseWeights, type RunPlan } from '../model/plan-run.ts';
 
 export { DEFAULT_GPU_BUDGET_BYTES };
 
@@ -37,11 +37,6 @@ export interface MemoryEstimate {
 export interface GpuLimits {
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
-}
-
-/** Bytes per frozen weight for a `torch_dtype` (2 for bf16/f16, 4 for f32). */
-export function dtypeBytes(torchDtype: string): number {
-  return torchDtypeType(torchDtype) === 0 ? 4 : 2;
 }
 
 const maxBinding = (limits: GpuLimits | null) => (limits ? Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) : Infinity);
