@@ -40,8 +40,9 @@ function formatPlanCheck(c: PlanCheck): string {
  * `tsugiki bench [--quick] [--json] [--skip-kernels] [--skip-training] [--plan-only] [--plan-check]`
  *   plan:     planned peak memory of r=16 all-linear LoRA on Qwen2.5-0.5B, Llama-3.2-1B and -3B
  *             against their targets (bench/plan-targets.ts; no GPU); --plan-only prints just that.
- *   --plan-check [--recompute|--no-recompute]: one real training step (B=2, T=64) on a random-weight
- *             replica of Qwen2.5-0.5B's exact config (bf16), its measured pool peak against the plan.
+ *   --plan-check [--recompute|--no-recompute] [--layers N]: one real training step (B=2, T=64) on a
+ *             random-weight replica of Qwen2.5-0.5B's exact config (bf16; --layers keeps only the
+ *             first N blocks), its measured pool peak against the plan.
  *   kernels:  [--rows M] [--sizes 64,256] [--ranks 8,16]: tsugiki's matmul and LoRA layer against
  *             tfjs-backend-webgpu on the same device, jax-js on the same adapter, and the FMA peak.
  *   training: [--model MODEL] [--data DATA] [--batch-size B] [--seq-len T] [--steps N]: tokens/s
@@ -50,7 +51,7 @@ function formatPlanCheck(c: PlanCheck): string {
  *             the shared data folder beside the repository.
  */
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['rows', 'sizes', 'ranks', 'model', 'data', 'batch-size', 'seq-len', 'steps'],
+  const args = parseArgs(argv, ['rows', 'sizes', 'ranks', 'model', 'data', 'batch-size', 'seq-len', 'steps', 'layers'],
     ['json', 'quick', 'skip-kernels', 'skip-training', 'plan-only', 'plan-check', 'recompute', 'no-recompute']);
   if (args.positionals.length) throw new UsageError(`bench takes no positional arguments (got ${args.positionals.join(' ')}); give the model with --model PATH.`);
   const json = args.options.has('json');
@@ -63,7 +64,9 @@ export async function run(argv: string[]): Promise<number> {
     const gpu = await createNodeGpu();
     try {
       const recompute = args.options.has('recompute') ? 'on' : args.options.has('no-recompute') ? 'off' : 'auto';
-      const check = await planCheck(gpu, randomReplica(QWEN25_05B, 'Qwen2.5-0.5B (random bf16 replica)'), {
+      const layers = numberOption(args, 'layers', QWEN25_05B.num_hidden_layers, { integer: true, min: 1 });
+      const name = `Qwen2.5-0.5B (random bf16 replica${layers === QWEN25_05B.num_hidden_layers ? '' : `, first ${layers} layers`})`;
+      const check = await planCheck(gpu, randomReplica({ ...QWEN25_05B, num_hidden_layers: layers }, name), {
         batchSize: numberOption(args, 'batch-size', 2, { integer: true, min: 1 }), seqLen: numberOption(args, 'seq-len', 64, { integer: true, min: 2 }),
         recompute, log: (line) => process.stderr.write(`${line}\n`),
       });
