@@ -9,12 +9,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
   train: { summary: 'train a LoRA adapter and write it in PEFT format', load: () => import('./commands/train.ts') },
   merge: { summary: 'merge an adapter into the base weights', load: () => import('./commands/merge.ts') },
   'export-onnx': { summary: 'export the model (adapter merged) to ONNX for transformers.js', load: () => import('./commands/export-onnx.ts') },
+  'export-gguf': { summary: 'write the adapter (or the merged model, with an ollama Modelfile) as GGUF for llama.cpp', load: () => import('./commands/export-gguf.ts') },
+  'export-gpu-server': { summary: 'a folder that continues the run with Hugging Face TRL + PEFT on a GPU server', load: () => import('./commands/export-gpu-server.ts') },
   bench: { summary: 'benchmark kernels against peers on this GPU', load: () => import('./commands/bench.ts') },
   'gpu-info': { summary: 'the WebGPU adapter tsugiki finds and its limits', load: () => import('./commands/gpu-info.ts') },
 };
 
 export function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(18)} ${c.summary}`);
   return `usage: tsugiki <command> [options]   (every command takes --json)\n\ncommands:\n${lines.join('\n')}\n`;
 }
 

@@ -82,3 +82,20 @@ export function f32ToBf16(f32: Float32Array): Uint16Array {
   for (let i = 0; i < f32.length; i++) out[i] = f32BitsToBf16Bits(bits[i]);
   return out;
 }
+
+const scalarF32 = new Float32Array(1);
+const scalarBits = new Uint32Array(scalarF32.buffer);
+
+/** One number rounded to f32, then to the nearest f16 bit pattern (ties to even). */
+export function f32ToF16Bits(x: number): number {
+  scalarF32[0] = x;
+  return f32BitsToF16Bits(scalarBits[0]);
+}
+
+/** One f16 bit pattern as a number (exact). */
+export function f16BitsToF32(h: number): number {
+  const b = f16BitsToF32Bits(h);
+  if (b < 0) return (h & 0x8000 ? -1 : 1) * (h & 0x3ff) * F16_SUBNORMAL_UNIT;
+  scalarBits[0] = b;
+  return scalarF32[0];
+}

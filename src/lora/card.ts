@@ -3,6 +3,8 @@
  * the Hub's format (YAML front matter with base_model and library_name: peft, then prose).
  */
 import { zipFiles } from '../io/zip.ts';
+import { labelVerdict, type EvalReport } from '../eval/report.ts';
+import { LABEL_RULE_SENTENCE } from '../eval/rule.ts';
 import { loraScale, type AdapterConfig } from './config.ts';
 
 export interface AdapterCard {
@@ -15,6 +17,46 @@ export interface AdapterCard {
   training?: Record<string, string | number | boolean>;
   /** Final metrics, e.g. { 'train loss': 0.41, 'validation loss': 0.52, accuracy: 0.93 }. */
   metrics?: Record<string, number>;
+  /** The base model and this adapter on the validation rows (src/eval). */
+  evaluation?: { step: number; base: EvalReport; tuned: EvalReport };
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '—');
+
+function textSection(step: number, base: EvalReport, tuned: EvalReport): string[] {
+  if (base.kind !== 'text' || tuned.kind !== 'text') return [];
+  return [
+    '', '## Evaluation', '',
+    `On ${tuned.rows} validation rows (never trained on), greedy answers of the adapter of step ${step} and of the base model against the expected answers, after SQuAD's normalisation (lowercase, no punctuation, no articles).`,
+    '',
+    '| | base model | this adapter |', '| --- | --- | --- |',
+    `| exact match | ${pct(base.exactMatch)} | ${pct(tuned.exactMatch)} |`,
+    `| token F1 | ${pct(base.tokenF1)} | ${pct(tuned.tokenF1)} |`,
+    `| ROUGE-L | ${pct(base.rougeL)} | ${pct(tuned.rougeL)} |`,
+  ];
+}
+
+function evaluationSection(e: NonNullable<AdapterCard['evaluation']>): string[] {
+  const { base, tuned } = e;
+  if (base.kind === 'text' || tuned.kind === 'text') return textSection(e.step, base, tuned);
+  const cell = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    '', '## Evaluation', '',
+    `On the ${tuned.rows} validation rows (never trained on), the adapter of step ${e.step} against the base model. ${LABEL_RULE_SENTENCE}`,
+    '',
+    '| | base model | this adapter |', '| --- | --- | --- |',
+    `| accuracy | ${pct(base.accuracy)} | ${pct(tuned.accuracy)} |`,
+    `| macro-F1 | ${pct(base.macroF1)} | ${pct(tuned.macroF1)} |`,
+    `| always answering '${cell(tuned.majority.label)}' | ${pct(tuned.majority.accuracy)} | ${pct(tuned.majority.accuracy)} |`,
+    '',
+    labelVerdict(base, tuned).sentence,
+    '',
+    'Confusion matrix of this adapter (rows: true label, columns: predicted label):',
+    '',
+    `| | ${tuned.labels.map(cell).join(' | ')} |`,
+    `| --- | ${tuned.labels.map(() => '---').join(' | ')} |`,
+    ...tuned.confusion.map((row, t) => `| ${cell(tuned.labels[t])} | ${row.join(' | ')} |`),
+  ];
 }
 
 const yamlString = (s: string) => JSON.stringify(s); // a JSON string is a valid YAML double-quoted scalar
@@ -71,6 +113,7 @@ export function adapterCardMarkdown(card: AdapterCard): string {
   if (card.metrics && Object.keys(card.metrics).length > 0) {
     lines.push('', '## Results', '', '| metric | value |', '| --- | --- |', ...Object.entries(card.metrics).map(([k, v]) => `| ${k} | ${fmt(v)} |`));
   }
+  if (card.evaluation) lines.push(...evaluationSection(card.evaluation));
   lines.push(
     '',
     '## Use',

@@ -36,6 +36,8 @@ export interface TrainState {
   elapsedS: number;
   /** Counted (answer) tokens trained on so far. */
   tokens: number;
+  /** Real (non-padding) tokens processed so far (absent in checkpoints of older versions). */
+  realTokens?: number;
 }
 
 export interface Checkpoint {

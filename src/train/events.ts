@@ -10,8 +10,10 @@ export interface StepEvent {
   lr: number;
   /** Global L2 norm of the gradients before clipping. */
   grad_norm: number;
-  /** Real (non-padding) tokens per second, averaged over this session. */
+  /** Real (non-padding) tokens per second over the whole run (runPace). */
   tokens_per_s: number;
+  /** Seconds left at the run's pace so far (runPace). */
+  eta_s: number;
   /** Training seconds so far (pauses excluded, earlier sessions of a resumed run included). */
   elapsed_s: number;
   /** Epochs done, fractional. */
@@ -23,6 +25,8 @@ export interface EvalEvent {
   val_loss: number;
   /** When outputs are labels: share of validation rows whose label scores best. */
   val_accuracy?: number;
+  /** When outputs are labels: macro-F1 of the same predictions. */
+  val_macro_f1?: number;
 }
 
 export interface TrainHooks {
@@ -34,6 +38,11 @@ export interface TrainHooks {
   pause?: () => Promise<void> | null | undefined;
   /** Stop once this many optimizer steps are done (a part of the run; resume continues it). */
   stopAfter?: number;
+  /** Called once the run is idle at a pause (every step settled), before it waits. */
+  onPause?: () => Promise<void> | void;
+  /** Call `onCheckpoint` every this many steps (0 or unset: never), with every step before it settled and finite. */
+  checkpointEvery?: number;
+  onCheckpoint?: (trainer: import('./trainer.ts').Trainer) => Promise<void>;
 }
 
 export type StopReason = 'done' | 'stopped' | 'early-stopped' | 'non-finite';

@@ -32,7 +32,7 @@ function typed(raw: Uint8Array, dtype: SafeDtype): Float32Array | Uint16Array {
 }
 
 /** The tensors of an HF folder exactly as its safetensors files store them. */
-function checkpointTensors(files: Record<string, Uint8Array>, source: string): SafeTensorInput[] {
+export function checkpointTensors(files: Record<string, Uint8Array>, source: string): SafeTensorInput[] {
   const indexName = 'model.safetensors.index.json';
   const names = files[indexName]
     ? parseShardIndex(new TextDecoder().decode(files[indexName]), `${source}/${indexName}`).shards
@@ -48,7 +48,7 @@ function checkpointTensors(files: Record<string, Uint8Array>, source: string): S
 }
 
 /** The tensors of a GGUF model in HF names and layout, in their source dtype. */
-function ggufTensors(model: LoadedModel): SafeTensorInput[] {
+export function ggufTensors(model: LoadedModel): SafeTensorInput[] {
   return model.weights.names().map((name) => {
     const info = model.weights.info(name);
     const dtype = SAFE[info.dtype];

@@ -1,7 +1,7 @@
 /**
  * The SMS spam experiment behind bench/train-sms-spam.ts and its in-test version: hold out a fixed
  * set of rows the training never sees (seeded split), train a LoRA on a subset of the rest, and
- * report the held-out accuracy by label likelihood ("ham" vs "spam" completions), before and after.
+ * report the held-out evaluation of src/eval (the likeliest label) ("ham" vs "spam" completions), before and after.
  */
 import type { Row } from '../data/dataset.ts';
 import { mulberry32, shuffleInPlace } from '../data/rng.ts';
@@ -9,7 +9,8 @@ import { splitTrainVal } from '../data/split.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { defaultAdapterConfig } from '../lora/config.ts';
 import type { LoadedModel } from '../model/load-source.ts';
-import { labelAccuracy } from './evaluate.ts';
+import { labelReport, type LabelReport } from '../eval/report.ts';
+import { predictLabels } from '../eval/score.ts';
 import type { EvalEvent, StepEvent } from './events.ts';
 import { defaultTrainSettings, type TrainOptions } from './options.ts';
 import { Trainer } from './trainer.ts';
@@ -29,6 +30,8 @@ export interface SpamResult {
   majority: number;
   before: number;
   after: number;
+  /** The held-out evaluation of the trained adapter (src/eval), confusion matrix included. */
+  report: LabelReport;
   steps: number;
   seconds: number;
   lastLoss: number | null;
@@ -46,13 +49,13 @@ export async function spamExperiment(gpu: Gpu, model: LoadedModel, rows: Row[], 
   const trainer = await Trainer.create(gpu, model, pool, options);
   const labels = ['ham', 'spam'];
   const scoreOpts = { seqLen: s.seqLen, useChatTemplate: false, batchSize: 32, padId: trainer.data.padId };
-  const score = async () => (await labelAccuracy(gpu, trainer.net, model.tokenizer, heldOut, labels, scoreOpts)).accuracy;
-  const before = await score();
+  const truth = heldOut.map((r) => r.output);
+  const score = async () => labelReport(labels, truth, (await predictLabels(trainer.net, model.tokenizer, heldOut, labels, scoreOpts)).predicted);
+  const before = (await score()).accuracy;
   const t0 = performance.now();
   const result = await trainer.run({ onStep: log, onEval: log });
   trainer.net.setAdapterParams(await trainer.adapterParams('best'));
-  const after = await score();
+  const report = await score();
   trainer.destroy();
-  const ham = heldOut.filter((r) => r.output === 'ham').length;
-  return { majority: Math.max(ham, heldOut.length - ham) / heldOut.length, before, after, steps: result.steps, seconds: (performance.now() - t0) / 1000, lastLoss: result.lastLoss };
+  return { majority: report.majority.accuracy, before, after: report.accuracy, report, steps: result.steps, seconds: (performance.now() - t0) / 1000, lastLoss: result.lastLoss };
 }

@@ -1,4 +1,5 @@
 /** A submitted step whose loss sum and gradient norm are still on their way back. */
+import type { DataCursor } from './data.ts';
 import type { TrainOptions } from './options.ts';
 
 export class Pending {
@@ -12,6 +13,8 @@ export class Pending {
     readonly realTokens: number,
     readonly epoch: number,
     private readonly read: Promise<ArrayBuffer>,
+    /** The state before this step, to roll back to when its values are not finite. */
+    readonly before: { cursor: DataCursor; tokens: number; realTokens: number },
   ) {}
 
   /** loss = summed token loss / counted tokens (HF's mean over the accumulated batch). */

@@ -7,9 +7,14 @@
  *
  * The loss and the norm are read back one step late (the next step is already queued when the
  * trainer waits), so the GPU never idles on a readback. A NaN/Inf gradient makes the optimizer skip
- * its update on the GPU; when the loss or norm of step n is found non-finite the params are
- * restored from the snapshot taken before step n (two snapshots alternate, because step n+1 has
- * been queued by then) and the run stops with a message.
+ * its update on the GPU; when the loss or norm of step n is found non-finite the whole state is
+ * rolled back to what it was before step n: params and AdamW moments from the snapshots taken
+ * before step n (two sets alternate, because step n+1 has been queued by then), the data cursor,
+ * the step and the token counts from the step's record; the run then stops with a message.
+ *
+ * Checkpoints are taken inside the run (`hooks.onCheckpoint` every `hooks.checkpointEvery` steps)
+ * once the step's values are read back and found finite, so a checkpoint never holds a broken
+ * state. Speed and time left come from `runPace` over the whole run (earlier sessions included).
  */
 import type { Row } from '../data/dataset.ts';
 import type { Gpu } from '../gpu/device.ts';
@@ -22,7 +27,10 @@ import type { LoadedModel } from '../model/load-source.ts';
 import { Network } from '../model/network.ts';
 import { checkResumable, dataFingerprint, modelFingerprint, type Checkpoint, type TrainState } from './checkpoint.ts';
 import { BatchStream, prepareTrainData, totalSteps, type TrainData } from './data.ts';
-import { evalBatches, labelAccuracy, meanLoss } from './evaluate.ts';
+import { compareLabelPredictions, compareTextAnswers, TEXT_EVAL_ROWS, TEXT_EVAL_TOKENS, type HeldOutEvaluation } from '../eval/held-out.ts';
+import { labelReport } from '../eval/report.ts';
+import { evalBatches, meanLoss, predictLabels } from '../eval/score.ts';
+import { runPace } from './metrics.ts';
 import type { EvalEvent, StopReason, TrainHooks, TrainResult } from './events.ts';
 import { trainPlan } from './memory-plan.ts';
 import { LoraOptimizer } from './optimizer.ts';
@@ -52,6 +60,8 @@ export class Trainer {
   readonly schedule: Schedule;
   readonly evalEvery: number;
   private readonly snapshots: [Tensor, Tensor];
+  /** AdamW moments before the step, alternating like the params snapshots (null for SGD). */
+  private readonly momentSnapshots: [Tensor, Tensor, Tensor, Tensor] | null;
   private readonly best: Tensor;
   private readonly metrics: Tensor;
   /** One recorder for the whole run: its uniform buffer and bind groups are reused every step. */
@@ -76,6 +86,9 @@ export class Trainer {
     this.evalEvery = options.evalEvery ?? Math.max(1, Math.round(S / 10));
     const P = layout.totalFloats;
     this.snapshots = [gpu.pool.tensor('train.snapshot_a', [P]), gpu.pool.tensor('train.snapshot_b', [P])];
+    this.momentSnapshots = optimizer.m
+      ? [gpu.pool.tensor('train.snapshot_m_a', [P]), gpu.pool.tensor('train.snapshot_v_a', [P]), gpu.pool.tensor('train.snapshot_m_b', [P]), gpu.pool.tensor('train.snapshot_v_b', [P])]
+      : null;
     this.best = gpu.pool.tensor('train.best', [P]);
     if (best) gpu.pool.write(this.best, best);
     this.hasBest = best !== null;
@@ -110,8 +123,9 @@ export class Trainer {
     if (ck?.adam) optimizer.writeMoments(ck.adam);
     const state: TrainState = ck ? structuredClone(ck.state) : {
       step: 0, totalSteps: totalSteps(data.train.length, o), cursor: { epoch: 0, batch: 0 },
-      bestValLoss: null, bestStep: null, evalsSinceBest: 0, elapsedS: 0, tokens: 0,
+      bestValLoss: null, bestStep: null, evalsSinceBest: 0, elapsedS: 0, tokens: 0, realTokens: 0,
     };
+    state.realTokens ??= 0;
     const stream = new BatchStream(data.train, { ...o, padId: data.padId }, { ...state.cursor });
     return new Trainer(gpu, model, rows, o, data, layout, net, optimizer, state, stream, ck?.best ?? null);
   }
@@ -123,7 +137,13 @@ export class Trainer {
     const tokens = batches.reduce((n, b) => n + b.tokenCount, 0);
     const lr = lrAt(this.schedule, step);
     const rec = this.rec;
+    const before = { cursor: { ...this.state.cursor }, tokens: this.state.tokens, realTokens: this.state.realTokens ?? 0 };
     rec.copy(this.net.loraParams!, this.snapshots[step % 2]);
+    const ms = this.momentSnapshots;
+    if (ms) {
+      rec.copy(this.optimizer.m!, ms[2 * (step % 2)]);
+      rec.copy(this.optimizer.v!, ms[2 * (step % 2) + 1]);
+    }
     this.net.recordZeroGrads(rec);
     this.net.recordZeroLoss(rec);
     batches.forEach((b, i) => {
@@ -136,37 +156,62 @@ export class Trainer {
     this.state.step = step + 1;
     this.state.cursor = { ...this.stream.cursor };
     const realTokens = batches.reduce((n, b) => n + b.attentionMask.reduce((a, x) => a + x, 0), 0);
-    return new Pending(step + 1, lr, tokens, realTokens, this.stream.epochProgress(), this.gpu.pool.read(this.metrics));
+    this.state.tokens += tokens;
+    this.state.realTokens = (this.state.realTokens ?? 0) + realTokens;
+    return new Pending(step + 1, lr, tokens, realTokens, this.stream.epochProgress(), this.gpu.pool.read(this.metrics), before);
+  }
+
+  /** Puts back everything as it was before step `p.step` (1-based): params, moments, cursor, step, tokens. */
+  private rollBack(p: Pending): void {
+    const k = (p.step - 1) % 2;
+    this.rec.copy(this.snapshots[k], this.net.loraParams!);
+    const ms = this.momentSnapshots;
+    if (ms) {
+      this.rec.copy(ms[2 * k], this.optimizer.m!);
+      this.rec.copy(ms[2 * k + 1], this.optimizer.v!);
+    }
+    this.rec.submit();
+    this.state.step = p.step - 1;
+    this.state.cursor = { ...p.before.cursor };
+    this.stream.cursor = { ...p.before.cursor };
+    this.state.tokens = p.before.tokens;
+    this.state.realTokens = p.before.realTokens;
   }
 
   /** Runs until the planned steps are done, or a hook, early stopping or a non-finite value stops it. */
   async run(hooks: TrainHooks = {}): Promise<TrainResult> {
     const start = now();
     let paused = 0;
-    let sessionTokens = 0;
     let pending: Pending | null = null;
     let reason: StopReason = 'done';
     let message: string | null = null;
     let lastLoss: number | null = null;
     let lastEval: EvalEvent | null = null;
-    const elapsed = () => this.state.elapsedS + (now() - start - paused) / 1000;
+    // training seconds of earlier sessions, then this one's (state.elapsedS is brought up to date at checkpoints)
+    const before = this.state.elapsedS;
+    const elapsed = () => before + (now() - start - paused) / 1000;
 
-    /** Reads a step's metrics back and reports it; false when they are not finite. */
+    /** Reads a step's metrics back and reports it; false (after rolling back) when they are not finite. */
     const settle = async (p: Pending): Promise<boolean> => {
       const { loss, norm } = await p.values();
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-        this.rec.copy(this.snapshots[(p.step - 1) % 2], this.net.loraParams!).submit();
-        this.state.step = p.step - 1;
+        this.rollBack(p);
         reason = 'non-finite';
         message = nonFiniteMessage(p.step, loss, norm, this.options);
         return false;
       }
-      sessionTokens += p.realTokens;
-      this.state.tokens += p.tokens;
       lastLoss = loss;
       const e = elapsed();
-      hooks.onStep?.({ step: p.step, loss, lr: p.lr, grad_norm: norm, tokens_per_s: sessionTokens / Math.max(1e-9, e - this.state.elapsedS), elapsed_s: e, epoch: p.epoch });
+      // the tokens of this step and those before it (a later step may be queued already)
+      const pace = runPace({ step: p.step, totalSteps: this.state.totalSteps, elapsedS: e, realTokens: p.before.realTokens + p.realTokens });
+      hooks.onStep?.({ step: p.step, loss, lr: p.lr, grad_norm: norm, tokens_per_s: pace.tokensPerS, eta_s: pace.etaS, elapsed_s: e, epoch: p.epoch });
       return true;
+    };
+    /** Settles the step in flight, so the state on the GPU is that of `state.step`; false when it was not finite. */
+    const drain = async (): Promise<boolean> => {
+      const p = pending;
+      pending = null;
+      return p ? settle(p) : true;
     };
 
     while (this.state.step < this.state.totalSteps) {
@@ -178,9 +223,10 @@ export class Trainer {
       }
       const wait = hooks.pause?.();
       if (wait) {
-        if (pending && !(await settle(pending))) break;
-        pending = null;
+        if (!(await drain())) break;
         const t0 = now();
+        this.state.elapsedS = elapsed();
+        await hooks.onPause?.();
         await wait;
         paused += now() - t0;
         continue;
@@ -189,20 +235,27 @@ export class Trainer {
       if (pending && !(await settle(pending))) break;
       pending = current;
       const step = this.state.step;
-      if (this.data.val.length > 0 && ((this.evalEvery > 0 && step % this.evalEvery === 0) || step === this.state.totalSteps)) {
-        const ok = await settle(pending);
-        pending = null;
-        if (!ok) break;
-        lastEval = await this.validate(step);
-        hooks.onEval?.(lastEval);
-        if (this.options.patience !== null && this.state.evalsSinceBest >= this.options.patience) {
+      const validate = this.data.val.length > 0 && ((this.evalEvery > 0 && step % this.evalEvery === 0) || step === this.state.totalSteps);
+      const every = hooks.checkpointEvery ?? 0;
+      const checkpoint = hooks.onCheckpoint !== undefined && every > 0 && step % every === 0 && step < this.state.totalSteps;
+      if (validate || checkpoint) {
+        if (!(await drain())) break;
+        if (validate) {
+          lastEval = await this.validate(step);
+          hooks.onEval?.(lastEval);
+        }
+        if (checkpoint) {
+          this.state.elapsedS = elapsed();
+          await hooks.onCheckpoint!(this);
+        }
+        if (validate && this.options.patience !== null && this.state.evalsSinceBest >= this.options.patience) {
           reason = 'early-stopped';
           message = `the validation loss has not improved for ${this.options.patience} validations (best ${this.state.bestValLoss!.toFixed(4)} at step ${this.state.bestStep}); stopped early`;
           break;
         }
       }
     }
-    if (pending && (reason as StopReason) !== 'non-finite') await settle(pending);
+    if ((reason as StopReason) !== 'non-finite') await drain();
     await this.gpu.sync('training');
     this.state.elapsedS = elapsed();
     return {
@@ -213,11 +266,13 @@ export class Trainer {
   /** Validation loss (and label accuracy) now; keeps the adapter when it is the best so far. */
   async validate(step = this.state.step): Promise<EvalEvent> {
     const d = this.data;
-    const val_loss = await meanLoss(this.gpu, this.net, evalBatches(d.val, this.options.batchSize, d.padId));
+    const val_loss = await meanLoss(this.net, evalBatches(d.val, this.options.batchSize, d.padId));
     const event: EvalEvent = { step, val_loss };
     if (d.labels) {
-      const o = { seqLen: this.options.seqLen, useChatTemplate: d.useChatTemplate, batchSize: this.options.batchSize, padId: d.padId };
-      event.val_accuracy = (await labelAccuracy(this.gpu, this.net, this.model.tokenizer, d.valRows, d.labels, o)).accuracy;
+      const { predicted } = await predictLabels(this.net, this.model.tokenizer, d.valRows, d.labels, this.scoreOptions());
+      const report = labelReport(d.labels, d.valRows.map((r) => r.output), predicted);
+      event.val_accuracy = report.accuracy;
+      event.val_macro_f1 = report.macroF1;
     }
     if (Number.isFinite(val_loss) && (this.state.bestValLoss === null || val_loss < this.state.bestValLoss)) {
       this.state.bestValLoss = val_loss;
@@ -229,6 +284,37 @@ export class Trainer {
       this.state.evalsSinceBest++;
     }
     return event;
+  }
+
+  /** How validation and the final evaluation score labels: the run's own sequence length and batch size. */
+  scoreOptions() {
+    return { seqLen: this.options.seqLen, useChatTemplate: this.data.useChatTemplate, batchSize: this.options.batchSize, padId: this.data.padId };
+  }
+
+  /**
+   * The base model and the kept adapter (`adapterParams('best')`) on the validation rows (null
+   * without any): label tasks by the likeliest-label rule on every row; free-text tasks by greedy
+   * answers of up to TEXT_EVAL_TOKENS on the first TEXT_EVAL_ROWS rows. The params are put back after.
+   */
+  async finalEvaluation(): Promise<HeldOutEvaluation | null> {
+    const d = this.data;
+    if (d.valRows.length === 0) return null;
+    const P = this.net.loraParams!;
+    const useBest = this.hasBest;
+    const step = useBest ? this.state.bestStep! : this.state.step;
+    if (useBest) this.rec.copy(P, this.snapshots[0]).copy(this.best, P).submit();
+    try {
+      if (d.labels) {
+        const c = await compareLabelPredictions(this.net, this.model.tokenizer, d.valRows, d.labels, this.scoreOptions());
+        return { step, base: c.baseReport, tuned: c.tunedReport, baseAnswers: c.base, tunedAnswers: c.tuned };
+      }
+      const rows = d.valRows.slice(0, TEXT_EVAL_ROWS);
+      const maxSeq = Math.min(this.model.config.maxPositions, this.options.seqLen + TEXT_EVAL_TOKENS);
+      const c = await compareTextAnswers(this.net, this.model, rows, { useChatTemplate: d.useChatTemplate, maxNewTokens: TEXT_EVAL_TOKENS, maxSeq });
+      return { step, base: c.baseReport, tuned: c.tunedReport, baseAnswers: c.base, tunedAnswers: c.tuned };
+    } finally {
+      if (useBest) this.rec.copy(this.snapshots[0], P).submit();
+    }
   }
 
   /** The adapter to export: the one with the best validation loss when there is one, else the latest. */
@@ -252,7 +338,7 @@ export class Trainer {
 
   destroy(): void {
     this.rec.destroy();
-    for (const t of [...this.snapshots, this.best, this.metrics]) this.gpu.pool.releaseTensor(t);
+    for (const t of [...this.snapshots, ...(this.momentSnapshots ?? []), this.best, this.metrics]) this.gpu.pool.releaseTensor(t);
     this.optimizer.destroy();
     this.net.destroy();
   }

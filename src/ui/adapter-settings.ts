@@ -3,7 +3,8 @@
  * model offers grouped as attention / MLP, and the live summary (trainable parameters, file size,
  * GPU memory) the step shows.
  */
-import type { ModelConfig } from '../model/config.ts';
+import { parameterCount, type ModelConfig } from '../model/config.ts';
+import { suggestTraining } from './preset-rule.ts';
 import { adapterConfigProblems, type AdapterConfig } from '../lora/config.ts';
 import type { BaseWeights } from '../model/plan-run.ts';
 import { adapterFileBytes, adapterModules, blockModules, shortName, trainableParams } from '../lora/modules.ts';
@@ -27,6 +28,8 @@ export interface AdapterSettings {
   preset: PresetName | 'custom';
   adapter: AdapterConfig;
   training: TrainingSettings;
+  /** Why the preset chose this learning rate and these epochs (absent once changed by hand). */
+  suggestion?: string;
 }
 
 export interface Preset {
@@ -36,12 +39,15 @@ export interface Preset {
   modules: 'query-value' | 'attention' | 'all';
   epochs: number;
   learningRate: number;
+  /** The fewest optimizer steps the preset rule aims for (src/ui/preset-rule.ts). */
+  minSteps: number;
 }
 
+/** Base values; the learning rate and the epochs are then fitted to the model and the data (preset-rule.ts). */
 export const PRESETS: Record<PresetName, Preset> = {
-  quick: { label: 'Quick', description: 'Smallest adapter, one pass over the data. Good for a first try.', rank: 4, modules: 'query-value', epochs: 1, learningRate: 2e-4 },
-  balanced: { label: 'Balanced', description: 'A medium adapter on all attention parts, two passes.', rank: 8, modules: 'attention', epochs: 2, learningRate: 2e-4 },
-  thorough: { label: 'Thorough', description: 'Largest adapter on every layer part, three passes. Slowest.', rank: 16, modules: 'all', epochs: 3, learningRate: 1e-4 },
+  quick: { label: 'Quick', description: 'Smallest adapter, one pass over the data. Good for a first try.', rank: 4, modules: 'query-value', epochs: 1, learningRate: 2e-4, minSteps: 30 },
+  balanced: { label: 'Balanced', description: 'A medium adapter on all attention parts, two passes.', rank: 8, modules: 'attention', epochs: 2, learningRate: 2e-4, minSteps: 60 },
+  thorough: { label: 'Thorough', description: 'Largest adapter on every layer part, three passes. Slowest.', rank: 16, modules: 'all', epochs: 3, learningRate: 1e-4, minSteps: 120 },
 };
 
 export const DEFAULT_TRAINING: Pick<TrainingSettings, 'batchSize' | 'seqLen'> = { batchSize: 4, seqLen: 256 };
@@ -73,9 +79,11 @@ function presetTargets(config: ModelConfig, modules: Preset['modules']): string[
   return qv.length > 0 ? qv : choices.filter((c) => c.id === 'c_attn').map((c) => c.id);
 }
 
-/** The full settings of a preset for this model; alpha = 2·rank, all layers. */
-export function presetSettings(name: PresetName, config: ModelConfig, keep?: Pick<TrainingSettings, 'batchSize' | 'seqLen'>): AdapterSettings {
+/** The full settings of a preset for this model (and data, when its training rows are known); alpha = 2·rank, all layers. */
+export function presetSettings(name: PresetName, config: ModelConfig, keep?: Pick<TrainingSettings, 'batchSize' | 'seqLen'>, trainRows: number | null = null): AdapterSettings {
   const p = PRESETS[name];
+  const shape = keep ?? DEFAULT_TRAINING;
+  const s = suggestTraining(p, parameterCount(config), trainRows, shape.batchSize);
   return {
     preset: name,
     adapter: {
@@ -88,7 +96,8 @@ export function presetSettings(name: PresetName, config: ModelConfig, keep?: Pic
       init: 'default',
       seed: 0,
     },
-    training: { learningRate: p.learningRate, epochs: p.epochs, ...(keep ?? DEFAULT_TRAINING) },
+    training: { learningRate: s.learningRate, epochs: s.epochs, ...shape },
+    suggestion: s.reason,
   };
 }
 

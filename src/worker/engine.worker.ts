@@ -4,6 +4,7 @@ import { gpuSelfTest } from '../gpu/self-test.ts';
 import { compare } from './compare-handlers.ts';
 import { exportAdapter, exportMerged, importAdapter } from './export-handlers.ts';
 import { exportOnnxZip, verifyOnnx } from './onnx-handlers.ts';
+import { exportGgufAdapter, exportGgufMerged, exportGpuServer } from './gguf-handlers.ts';
 import { bytesOf, clearCache, downloadModel, listCache, loadFromFiles } from './model-handlers.ts';
 import type { CallKind, Calls, Request, Response } from './protocol.ts';
 import { getGpu } from './session.ts';
@@ -23,10 +24,13 @@ const handlers: Handlers = {
   'cache-clear': () => clearCache(),
   train: (req, progress) => train(req.run, progress),
   'train-control': async (req) => trainControl(req.action),
-  compare: (req, progress) => compare(req.rows, req.useChatTemplate, req.sampling, req.strength, progress),
+  compare: (req, progress) => compare(req, progress),
   'export-adapter': async (req) => exportAdapter(req.info),
   'export-merged': async (_req, progress) => exportMerged(progress),
   'export-onnx': async (req, progress) => exportOnnxZip(req.dtype, progress),
+  'export-gguf-adapter': async (req) => exportGgufAdapter(req.dtype),
+  'export-gguf-merged': async (req, progress) => exportGgufMerged(req.fileType, req.useChatTemplate, progress),
+  'export-gpu-server': async (req, progress) => exportGpuServer(req.rows, req.options, req.useChatTemplate, progress),
   'verify-onnx': (req, progress) => verifyOnnx(req.row, req.useChatTemplate, progress),
   'import-adapter': async (req) => importAdapter(bytesOf(req.files), req.sourceName),
 };

@@ -27,6 +27,7 @@ export function exportAdapter(info: ExportInfo): { zip: ArrayBuffer; fileName: s
     data: { file: info.dataFile, trainRows: info.trainRows, validationRows: info.validationRows },
     training: info.training,
     metrics: info.metrics,
+    ...(session.lastRun?.evaluation ? { evaluation: session.lastRun.evaluation } : {}),
   });
   return { zip: buffer(zip), fileName: `${slug(session.modelName)}-lora-r${a.cfg.rank}.zip` };
 }

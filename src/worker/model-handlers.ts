@@ -29,6 +29,7 @@ export function loadFromFiles(files: Record<string, Uint8Array>, name: string): 
   session.model = model;
   session.modelName = summary.name;
   session.files = used;
+  session.hubRepo = null;
   session.adapter = null;
   session.lastRun = null;
   dropInference();
@@ -61,7 +62,9 @@ export async function downloadModel(repo: string, paths: string[], progress: (p:
       onWarning: (message) => progress({ status: 'progress', file: `${path} (${message})`, loaded: 0, total: 0 }),
     });
   }
-  return loadFromFiles(files, repo);
+  const summary = loadFromFiles(files, repo);
+  session.hubRepo = repo;
+  return summary;
 }
 
 export async function listCache(): Promise<HubCacheEntry[]> {

@@ -7,7 +7,9 @@ import type { AdapterConfig } from '../lora/config.ts';
 import type { ModelConfig } from '../model/config.ts';
 import type { ExportDtype } from '../onnx/hf-config.ts';
 import type { LogitComparison } from '../onnx/verify.ts';
+import type { GgufFileType } from '../train/gguf-files.ts';
 import type { TrainOptions } from '../train/options.ts';
+import type { EvalReport } from '../eval/report.ts';
 
 /**
  * The whole conversation between the page and the engine worker. A request is `{kind, id, ...args}`;
@@ -54,11 +56,22 @@ export interface TrainRequest {
 export type TrainEvent =
   | { type: 'start'; totalSteps: number; step: number; trainRows: number; valRows: number; labels: string[] | null }
   | { type: 'step'; step: number; totalSteps: number; loss: number; lr: number; gradNorm: number; tokensPerS: number; etaS: number; gpuBytes: number }
-  | { type: 'eval'; step: number; valLoss: number; accuracy: number | null }
+  | { type: 'eval'; step: number; valLoss: number; accuracy: number | null; macroF1: number | null }
   | { type: 'checkpoint'; step: number; bytes: number }
+  /** The steps are done; the kept adapter and the base model are being evaluated on the held-out rows. */
+  | { type: 'evaluating'; rows: number }
   | { type: 'warning'; message: string }
-  | { type: 'paused' }
+  /** The run is idle at `step`; its adapter as it stands is held for Compare and Export until it resumes. */
+  | { type: 'paused'; step: number }
   | { type: 'resumed' };
+
+/** The kept adapter and the base model on the run's validation rows, by src/eval. */
+export interface FinalEvaluation {
+  /** The step of the adapter evaluated (the best validation loss, else the last). */
+  step: number;
+  base: EvalReport;
+  tuned: EvalReport;
+}
 
 export interface TrainResult {
   status: 'done' | 'stopped' | 'early-stopped' | 'non-finite';
@@ -66,8 +79,10 @@ export interface TrainResult {
   totalSteps: number;
   finalLoss: number | null;
   valLoss: number | null;
+  /** Accuracy of the kept adapter on the validation rows (the final evaluation's, else the last validation's). */
   accuracy: number | null;
   message: string | null;
+  evaluation: FinalEvaluation | null;
 }
 
 export interface Sampling {
@@ -78,9 +93,25 @@ export interface Sampling {
   seed: number;
 }
 
+/** One row compared: what each model writes freely (null when not asked for this row) and, for labels, its likeliest label. */
 export interface CompareRowResult {
-  base: string;
-  tuned: string;
+  base: string | null;
+  tuned: string | null;
+  basePredicted?: string;
+  tunedPredicted?: string;
+}
+
+export interface CompareRequest {
+  rows: Row[];
+  useChatTemplate: boolean;
+  sampling: Sampling;
+  strength: number;
+  /** The label set when outputs are labels: every row is scored by src/eval's rule. */
+  labels: string[] | null;
+  /** The run's sequence length, so rows are cut exactly as training and validation cut them. */
+  seqLen: number;
+  /** Free generation for the first this many rows only (it takes a moment per row). */
+  writeRows: number;
 }
 
 /** What the model card says about the run (the worker knows the adapter and its numbers). */
@@ -133,9 +164,15 @@ export interface Calls {
   train: { args: { run: TrainRequest }; result: TrainResult; progress: TrainEvent };
   'train-control': { args: { action: 'pause' | 'resume' | 'stop' }; result: null; progress: never };
   /** Greedy/sampled answers of the base model (strength 0) and the tuned one (strength `strength`). */
-  compare: { args: { rows: Row[]; useChatTemplate: boolean; sampling: Sampling; strength: number }; result: CompareRowResult[]; progress: number };
+  compare: { args: CompareRequest; result: CompareRowResult[]; progress: number };
   'export-adapter': { args: { info: ExportInfo }; result: { zip: ArrayBuffer; fileName: string }; progress: never };
   'export-merged': { args: Empty; result: { zip: ArrayBuffer; fileName: string }; progress: string };
+  /** The adapter as a llama.cpp GGUF LoRA file. */
+  'export-gguf-adapter': { args: { dtype: 'F32' | 'F16' }; result: { bytes: ArrayBuffer; fileName: string }; progress: never };
+  /** The model (adapter merged, if any) as one GGUF file with an ollama Modelfile, zipped. */
+  'export-gguf-merged': { args: { fileType: GgufFileType; useChatTemplate: boolean }; result: { zip: ArrayBuffer; fileName: string; createLine: string; ggufName: string; modelfile: string }; progress: string };
+  /** "Continue on a GPU server": train.py (TRL + PEFT), configs and the rows rendered in the run's format, zipped. */
+  'export-gpu-server': { args: { rows: Row[]; options: TrainOptions; useChatTemplate: boolean }; result: { zip: ArrayBuffer; fileName: string }; progress: string };
   /** The model (adapter merged, if any) as the folder transformers.js loads, zipped; kept for verify-onnx. */
   'export-onnx': { args: { dtype: ExportDtype }; result: { zip: ArrayBuffer; fileName: string; files: string[] }; progress: string };
   /** Runs the last ONNX export in ONNX Runtime and the engine on one prompt (`row`'s, or a fixed one) and compares the logits. */

@@ -4,6 +4,7 @@ import type { AdapterConfig } from '../lora/config.ts';
 import type { AdapterLayout } from '../lora/layout.ts';
 import type { LoadedModel } from '../model/load-source.ts';
 import type { TrainOptions } from '../train/options.ts';
+import type { FinalEvaluation } from './protocol.ts';
 
 /** The adapter the worker holds: trained here or imported, with its flat parameters (CPU copy). */
 export interface HeldAdapter {
@@ -23,9 +24,11 @@ export const session: {
   adapter: HeldAdapter | null;
   /** The loaded model's files by name (a merged export copies config and tokenizer files). */
   files: Record<string, Uint8Array> | null;
+  /** `owner/name` when the model was downloaded from the Hugging Face Hub, else null. */
+  hubRepo: string | null;
   /** The numbers of the last training run, for the model card. */
-  lastRun: { trainRows: number; valRows: number; finalLoss: number | null; valLoss: number | null; accuracy: number | null; options: TrainOptions } | null;
-} = { model: null, modelName: '', adapter: null, files: null, lastRun: null };
+  lastRun: { trainRows: number; valRows: number; finalLoss: number | null; valLoss: number | null; accuracy: number | null; options: TrainOptions; evaluation: FinalEvaluation | null } | null;
+} = { model: null, modelName: '', adapter: null, files: null, hubRepo: null, lastRun: null };
 
 let gpuPromise: Promise<Gpu> | null = null;
 

@@ -1,6 +1,7 @@
 import { CHECKPOINT_FILE, parseCheckpoint, serializeCheckpoint, type Checkpoint } from '../train/checkpoint.ts';
 import { openRunStorage, StorageFullError, type RunStorage } from '../train/storage-browser.ts';
 import { Trainer } from '../train/trainer.ts';
+import { TEXT_EVAL_ROWS } from '../eval/held-out.ts';
 import type { TrainResult as EngineTrainResult } from '../train/events.ts';
 import type { TrainEvent, TrainRequest, TrainResult } from './protocol.ts';
 import { dropInference } from './compare-handlers.ts';
@@ -17,9 +18,10 @@ export function trainControl(action: 'pause' | 'resume' | 'stop'): null {
     let resume: () => void = () => undefined;
     const promise = new Promise<void>((r) => (resume = r));
     control.paused = { promise, resume };
-    report?.({ type: 'paused' });
   } else if (action !== 'pause') {
     const wasPaused = control.paused !== null;
+    // the network Compare built on the paused adapter gives its memory back to training
+    if (wasPaused) dropInference();
     control.paused?.resume();
     control.paused = null;
     if (action === 'stop') control.abort.abort();
@@ -45,8 +47,10 @@ async function loadCheckpoint(storage: RunStorage | null): Promise<Checkpoint> {
 }
 
 /**
- * Runs training in chunks of `checkpointEvery` steps; after each chunk (and on stop) the run is
- * saved to the browser's storage. A full storage turns checkpoints off and the run goes on.
+ * Runs training; every `checkpointEvery` steps (inside the trainer's loop, once the steps are read
+ * back and finite) and on stop the run is saved to the browser's storage. A full storage turns
+ * checkpoints off and the run goes on. At a pause the adapter as it stands is held, so Compare and
+ * Export work on it; resuming drops the inference network that comparing built.
  */
 export async function train(run: TrainRequest, progress: (e: TrainEvent) => void): Promise<TrainResult> {
   if (control) throw Object.assign(new Error('A training run is already going; stop it before starting another.'), { kind: 'busy' });
@@ -77,34 +81,41 @@ export async function train(run: TrainRequest, progress: (e: TrainEvent) => void
         storage = null;
       }
     };
-    let result: EngineTrainResult;
+    const hold = (params: Float32Array) => {
+      session.adapter = { cfg: trainer.options.adapter, layout: trainer.layout, params, source: 'trained' };
+    };
     let lastAccuracy: number | null = null;
     let lastVal: number | null = null;
-    for (;;) {
-      const every = storage ? run.checkpointEvery : 0;
-      const stopAfter = every > 0 ? (Math.floor(trainer.state.step / every) + 1) * every : undefined;
-      result = await trainer.run({
-        signal: c.abort.signal,
-        pause: () => c.paused?.promise ?? null,
-        stopAfter,
-        onStep: (e) => {
-          const etaS = e.step > 0 ? (e.elapsed_s / e.step) * (total - e.step) : 0;
-          progress({ type: 'step', step: e.step, totalSteps: total, loss: e.loss, lr: e.lr, gradNorm: e.grad_norm, tokensPerS: e.tokens_per_s, etaS, gpuBytes: gpu.pool.liveBytes });
-        },
-        onEval: (e) => {
-          lastVal = e.val_loss;
-          lastAccuracy = e.val_accuracy ?? null;
-          progress({ type: 'eval', step: e.step, valLoss: e.val_loss, accuracy: lastAccuracy });
-        },
-      });
-      const chunkEnded = result.reason === 'done' && trainer.state.step < total;
-      if (chunkEnded || result.reason === 'stopped') await save();
-      if (!chunkEnded) break;
-    }
-    session.adapter = { cfg: trainer.options.adapter, layout: trainer.layout, params: await trainer.adapterParams('best'), source: 'trained' };
-    session.lastRun = { trainRows: d.train.length, valRows: d.val.length, finalLoss: result.lastLoss, valLoss: lastVal, accuracy: lastAccuracy, options: trainer.options };
+    const result: EngineTrainResult = await trainer.run({
+      signal: c.abort.signal,
+      pause: () => c.paused?.promise ?? null,
+      checkpointEvery: storage ? run.checkpointEvery : 0,
+      onCheckpoint: () => save(),
+      onPause: async () => {
+        dropInference();
+        hold(await trainer.adapterParams('last'));
+        session.lastRun = { trainRows: d.train.length, valRows: d.val.length, finalLoss: null, valLoss: lastVal, accuracy: lastAccuracy, options: trainer.options, evaluation: null };
+        progress({ type: 'paused', step: trainer.state.step });
+      },
+      onStep: (e) => {
+        progress({ type: 'step', step: e.step, totalSteps: total, loss: e.loss, lr: e.lr, gradNorm: e.grad_norm, tokensPerS: e.tokens_per_s, etaS: e.eta_s, gpuBytes: gpu.pool.liveBytes });
+      },
+      onEval: (e) => {
+        lastVal = e.val_loss;
+        lastAccuracy = e.val_accuracy ?? null;
+        progress({ type: 'eval', step: e.step, valLoss: e.val_loss, accuracy: lastAccuracy, macroF1: e.val_macro_f1 ?? null });
+      },
+    });
+    if (result.reason === 'stopped') await save();
+    dropInference();
+    if (result.steps > 0 && d.valRows.length > 0) progress({ type: 'evaluating', rows: d.labels ? d.valRows.length : Math.min(d.valRows.length, TEXT_EVAL_ROWS) });
+    const final = result.reason === 'non-finite' && result.steps === 0 ? null : await trainer.finalEvaluation();
+    const evaluation = final ? { step: final.step, base: final.base, tuned: final.tuned } : null;
+    const accuracy = evaluation?.tuned.kind === 'labels' ? evaluation.tuned.accuracy : lastAccuracy;
+    hold(await trainer.adapterParams('best'));
+    session.lastRun = { trainRows: d.train.length, valRows: d.val.length, finalLoss: result.lastLoss, valLoss: lastVal, accuracy, options: trainer.options, evaluation };
     const status = result.reason === 'done' ? 'done' : result.reason;
-    return { status, step: trainer.state.step, totalSteps: total, finalLoss: result.lastLoss, valLoss: lastVal, accuracy: lastAccuracy, message: result.message };
+    return { status, step: trainer.state.step, totalSteps: total, finalLoss: result.lastLoss, valLoss: lastVal, accuracy, message: result.message, evaluation };
   } finally {
     control = null;
     report = null;

@@ -52,7 +52,7 @@ describe('tsugiki train', () => {
     expect(changed).toBeGreaterThan(0);
     const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(metrics).toHaveLength(1);
-    expect(Object.keys(metrics[0])).toEqual(['step', 'loss', 'lr', 'grad_norm', 'tokens_per_s', 'elapsed_s', 'epoch']);
+    expect(Object.keys(metrics[0])).toEqual(['step', 'loss', 'lr', 'grad_norm', 'tokens_per_s', 'eta_s', 'elapsed_s', 'epoch']);
     expect(metrics[0].lr).toBe(lr);
     expect(metrics[0].grad_norm).toBeCloseTo(Math.sqrt(grad.reduce((s, g) => s + g * g, 0)), 5); // f32 sums of squares
   }, 120_000);

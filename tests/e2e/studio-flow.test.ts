@@ -79,11 +79,11 @@ describe('studio flow in Chromium: model → data → adapter → train → comp
 
   it('compares base and tuned outputs on the held-out rows and a free prompt', async () => {
     await page.getByLabel('Longest answer (tokens)').fill('3'); // labels are one or two tokens
-    await page.getByRole('button', { name: /Compare on \d+ held-out rows/ }).click();
+    await page.getByRole('button', { name: 'Compare on the 4 held-out rows' }).click();
     await page.getByTestId('compare-table').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('base-output').count()).toBe(4);
     expect(await page.getByTestId('tuned-output').count()).toBe(4);
-    expect(await page.getByTestId('compare-accuracy').textContent()).toMatch(/base model \d of 4, tuned model \d of 4/);
+    expect(await page.getByTestId('compare-accuracy').textContent()).toMatch(/tuned model right on \d of 4 .*base model \d of 4/);
     await page.getByLabel('Your own prompt').fill('Once upon a time');
     await page.getByRole('button', { name: 'Answer with both models' }).click();
     await page.getByTestId('free-answers').waitFor({ timeout: 60_000 });

@@ -87,6 +87,30 @@ export async function llamaCppMaskedLoss(run: LlamaCppRun, ids: readonly number[
   return sum / n;
 }
 
+/** Mean over rows of llamaCppMaskedLoss, with the model loaded once (the cache cleared between rows). */
+export async function llamaCppMeanMaskedLoss(run: LlamaCppRun, rows: readonly { ids: readonly number[]; mask: readonly number[] }[]): Promise<number> {
+  const longest = Math.max(...rows.map((r) => r.ids.length));
+  return withSequence(run, longest, async (_model, seq) => {
+    let total = 0;
+    for (const { ids, mask } of rows) {
+      if (mask[0]) throw new Error('the first token has no prediction: mask[0] must be 0');
+      await seq.clearHistory();
+      const out = await seq.controlledEvaluate(asTokens(ids).map((t) => [t, { generateNext: { probabilities: true } }] as const));
+      let sum = 0;
+      let n = 0;
+      for (let t = 1; t < ids.length; t++) {
+        if (!mask[t]) continue;
+        const p = out[t - 1]?.next?.probabilities?.get(ids[t] as unknown as Token);
+        if (p === undefined) throw new Error(`llama.cpp returned no probability for token ${ids[t]} at position ${t - 1}`);
+        sum -= Math.log(p);
+        n++;
+      }
+      total += sum / n;
+    }
+    return total / rows.length;
+  });
+}
+
 /** llama.cpp's greedy continuation of `prompt` (token ids), `count` tokens, stopping at end of generation. */
 export async function llamaCppGreedy(run: LlamaCppRun, prompt: readonly number[], count: number): Promise<number[]> {
   return withSequence(run, prompt.length + count, async (model, seq) => {
@@ -106,4 +130,15 @@ export async function disposeLlamaCpp(): Promise<void> {
   const l = await llamaPromise;
   llamaPromise = null;
   await l.dispose();
+}
+
+/** llama.cpp's tokens for each text with the GGUF file's own vocabulary (no BOS; special tokens parsed when `special`). */
+export async function llamaCppTokenize(modelPath: string, texts: readonly string[], special = false): Promise<number[][]> {
+  const l = await llama();
+  const model = await l.loadModel({ modelPath, gpuLayers: 0, vocabOnly: true });
+  try {
+    return texts.map((text) => Array.from(model.tokenize(text, special), (t) => t as unknown as number));
+  } finally {
+    await model.dispose();
+  }
 }

@@ -2,6 +2,8 @@ import { describe, it, expect } from 'vitest';
 import { FormatError } from '../../src/io/errors.ts';
 import { parseSafetensors, tensorToF32, writeSafetensors, type SafeTensorInput } from '../../src/io/safetensors.ts';
 import { unzipFiles } from '../../src/io/zip.ts';
+import { labelReport } from '../../src/eval/report.ts';
+import { LABEL_RULE_SENTENCE } from '../../src/eval/rule.ts';
 import { adapterCardMarkdown, adapterZip } from '../../src/lora/card.ts';
 import type { AdapterConfig } from '../../src/lora/config.ts';
 import { planAdapterLayout, slotView } from '../../src/lora/layout.ts';
@@ -253,5 +255,19 @@ describe('adapterZip', () => {
     for (const row of ['| rank (r) | 2 |', '| scale | 8 |', '| trainable parameters | 40 |', '| training rows | 900 |', '| lr | 2e-4 |', '| validation loss | 0.5235 |', '| accuracy | 0.93 |']) {
       expect(md).toContain(row);
     }
+  });
+
+  it('prints the evaluation: base against the adapter, the rule, the majority baseline and the confusion matrix', () => {
+    const truth = ['ham', 'ham', 'ham', 'spam'];
+    const card = adapterCardMarkdown({
+      baseModel: 'stories260K.gguf', adapter: { rank: 2, alpha: 4, dropout: 0, targets: ['q_proj'], layers: null, rslora: false, init: 'default', seed: 0 }, trainableParams: 40,
+      evaluation: { step: 7, base: labelReport(['ham', 'spam'], truth, ['ham', 'ham', 'ham', 'ham']), tuned: labelReport(['ham', 'spam'], truth, ['ham', 'ham', 'spam', 'spam']) },
+    });
+    expect(card).toContain('On the 4 validation rows (never trained on), the adapter of step 7 against the base model.');
+    expect(card).toContain(LABEL_RULE_SENTENCE);
+    expect(card).toContain('| accuracy | 75.0% | 75.0% |');
+    expect(card).toContain("| always answering 'ham' | 75.0% | 75.0% |");
+    expect(card).toContain('Not better than always answering “ham” yet');
+    expect(card).toContain('| ham | 2 | 1 |\n| spam | 0 | 1 |');
   });
 });

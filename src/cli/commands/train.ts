@@ -2,7 +2,7 @@
  * `tsugiki train MODEL --data DATA --out DIR [options]`: trains a LoRA adapter and writes into DIR
  * the PEFT adapter (adapter_config.json + adapter_model.safetensors; the best adapter by
  * validation loss when there are validation rows, else the last), metrics.jsonl (one line per step
- * and per validation) and checkpoint.safetensors (to continue with --resume DIR). Progress goes to
+ * and per validation), evaluation.json (that adapter and the base model on the validation rows, as `tsugiki eval --json` reports them) and checkpoint.safetensors (to continue with --resume DIR). Progress goes to
  * stderr; --json prints a summary document on stdout. Ctrl-C stops after the current step and
  * still writes everything.
  */
@@ -16,7 +16,8 @@ import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, exportPeftAdapter } from '..
 import { trainableParams } from '../../lora/modules.ts';
 import { CHECKPOINT_FILE, parseCheckpoint, serializeCheckpoint, type Checkpoint } from '../../train/checkpoint.ts';
 import { TRAIN_FLAGS, TRAIN_VALUED, trainOptionsFromArgs } from '../../train/cli-options.ts';
-import { etaSeconds, evalLine, evalText, progressText, stepLine } from '../../train/metrics.ts';
+import { reportJson, reportSummary } from '../../eval/report.ts';
+import { evalLine, evalText, progressText, stepLine } from '../../train/metrics.ts';
 import { loadModelArg } from '../../train/model-node.ts';
 import type { TrainOptions } from '../../train/options.ts';
 import { Trainer } from '../../train/trainer.ts';
@@ -93,12 +94,11 @@ export async function run(argv: string[]): Promise<number> {
     abort.abort();
   };
   process.once('SIGINT', onSigint);
-  const first = { step: trainer.state.step, elapsed: trainer.state.elapsedS };
   const result = await trainer.run({
     signal: abort.signal,
     onStep: (e) => {
       appendFileSync(metricsPath, `${stepLine(e)}\n`);
-      if (!json || process.stderr.isTTY) say(progressText(e, total, etaSeconds(e, total, first.step, first.elapsed)));
+      if (!json || process.stderr.isTTY) say(progressText(e, total));
     },
     onEval: (e) => {
       appendFileSync(metricsPath, `${evalLine(e)}\n`);
@@ -113,6 +113,16 @@ export async function run(argv: string[]): Promise<number> {
     writeFileSync(join(outDir, name), bytes);
   }
   writeFileSync(join(outDir, CHECKPOINT_FILE), serializeCheckpoint(await trainer.checkpoint()));
+  // the written adapter and the base model on the validation rows, as `tsugiki eval --json` reports them
+  const final = result.reason === 'non-finite' ? null : await trainer.finalEvaluation();
+  const evaluation = final
+    ? { step: final.step, evaluation: reportJson(final.tuned), base_evaluation: reportJson(final.base) }
+    : null;
+  if (final && evaluation) {
+    writeFileSync(join(outDir, 'evaluation.json'), `${JSON.stringify(evaluation, null, 2)}\n`);
+    say(`validation rows, base model: ${reportSummary(final.base)}`);
+    say(`validation rows, this adapter: ${reportSummary(final.tuned)}`);
+  }
   trainer.destroy();
   gpu.destroy();
   say(`wrote ${join(outDir, ADAPTER_WEIGHTS_FILE)} (${result.bestStep !== null ? `best validation loss, step ${result.bestStep}` : `step ${result.steps}`})`);
@@ -120,7 +130,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({
       out: outDir, base_model: baseModel, reason: result.reason, message: result.message, steps: result.steps, total_steps: total,
       last_loss: result.lastLoss, best_val_loss: result.bestValLoss, best_step: result.bestStep,
-      val_accuracy: result.lastEval?.val_accuracy ?? null, elapsed_s: result.elapsedS,
+      val_accuracy: result.lastEval?.val_accuracy ?? null, final_evaluation: evaluation, elapsed_s: result.elapsedS,
       train_rows: d.train.length, val_rows: d.val.length, trainable_params: trainableParams(trainer.layout.entries, options.adapter.rank),
     })}\n`);
   }

@@ -32,6 +32,12 @@ export function AdapterSummaryPanel() {
           its optimizer state {formatBytes(memory.loraBytes)}
           {memory.recompute > 0 ? `; activations recomputed while learning${memory.recompute > 1 ? ` (every ${memory.recompute} layers kept)` : ''}, to fit` : ''}
         </dd>
+        <dt>Learning rate and length</dt>
+        <dd data-testid="preset-suggestion">
+          {settings.suggestion
+            ? `Suggested by the preset: ${settings.suggestion}`
+            : `Learning rate ${settings.training.learningRate}, ${settings.training.epochs} epochs (set by hand).`}
+        </dd>
       </dl>
       {summary.problems.length > 0 ? (
         <ul className="warnings" role="alert">

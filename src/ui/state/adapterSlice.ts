@@ -3,6 +3,7 @@ import type { AdapterConfig } from '../../lora/config.ts';
 import { presetSettings, type AdapterSettings, type PresetName, type TrainingSettings } from '../adapter-settings.ts';
 import { defaultModelConfig } from '../default-model.ts';
 import type { Store } from '../store.ts';
+import { currentSplit } from './dataSlice.ts';
 
 export interface AdapterSlice {
   adapterSettings: AdapterSettings;
@@ -16,17 +17,22 @@ export interface AdapterSlice {
   setAllLayers: (on: boolean) => void;
   /** Re-applies the current preset (or Balanced) to a new model's shape, keeping batch and length. */
   fitAdapterToModel: () => void;
+  /** New data or a new split: a preset (not custom settings) fits its learning rate and epochs again. */
+  refitPreset: () => void;
 }
 
+/** Training rows of the current data and split (null before data is loaded). */
+const trainRowsOf = (s: Store) => currentSplit(s)?.train.length ?? null;
+
 export const createAdapterSlice: StateCreator<Store, [], [], AdapterSlice> = (set, get) => {
-  const custom = (adapter: AdapterConfig, training = get().adapterSettings.training) =>
+  const custom = (adapter: AdapterConfig, training: TrainingSettings = get().adapterSettings.training) =>
     set({ adapterSettings: { preset: 'custom', adapter, training } });
   const layerCount = () => get().modelConfig.layers;
   return {
     adapterSettings: presetSettings('balanced', defaultModelConfig()),
     applyPreset: (name) => {
       const { batchSize, seqLen } = get().adapterSettings.training;
-      set({ adapterSettings: presetSettings(name, get().modelConfig, { batchSize, seqLen }) });
+      set({ adapterSettings: presetSettings(name, get().modelConfig, { batchSize, seqLen }, trainRowsOf(get())) });
     },
     updateAdapter: (change) => {
       const a = get().adapterSettings.adapter;
@@ -36,7 +42,7 @@ export const createAdapterSlice: StateCreator<Store, [], [], AdapterSlice> = (se
     },
     updateTraining: (change) => {
       const s = get().adapterSettings;
-      set({ adapterSettings: { ...s, preset: 'custom', training: { ...s.training, ...change } } });
+      set({ adapterSettings: { preset: 'custom', adapter: s.adapter, training: { ...s.training, ...change } } });
     },
     toggleTarget: (target) => {
       const a = get().adapterSettings.adapter;
@@ -56,7 +62,12 @@ export const createAdapterSlice: StateCreator<Store, [], [], AdapterSlice> = (se
     fitAdapterToModel: () => {
       const s = get().adapterSettings;
       const { batchSize, seqLen } = s.training;
-      set({ adapterSettings: presetSettings(s.preset === 'custom' ? 'balanced' : s.preset, get().modelConfig, { batchSize, seqLen }) });
+      set({ adapterSettings: presetSettings(s.preset === 'custom' ? 'balanced' : s.preset, get().modelConfig, { batchSize, seqLen }, trainRowsOf(get())) });
+    },
+    refitPreset: () => {
+      const s = get().adapterSettings;
+      if (s.preset === 'custom') return;
+      set({ adapterSettings: presetSettings(s.preset, get().modelConfig, { batchSize: s.training.batchSize, seqLen: s.training.seqLen }, trainRowsOf(get())) });
     },
   };
 };

@@ -64,6 +64,7 @@ export const createDataSlice: StateCreator<Store, [], [], DataSlice> = (set, get
     try {
       const parsed = parseDataset(bytes, fileName);
       set({ dataset: { fileName, bytes, parsed }, dataProblem: null });
+      get().refitPreset();
       return true;
     } catch (e) {
       set({ dataProblem: problemOf(e, fileName) });
@@ -94,7 +95,10 @@ export const createDataSlice: StateCreator<Store, [], [], DataSlice> = (set, get
       return false;
     }
   },
-  setValPercent: (percent) => set({ valPercent: Math.min(50, Math.max(0, Math.round(percent))) }),
+  setValPercent: (percent) => {
+    set({ valPercent: Math.min(50, Math.max(0, Math.round(percent))) });
+    get().refitPreset();
+  },
   setSplitSeed: (seed) => set({ splitSeed: Number.isSafeInteger(seed) ? seed : 0 }),
 });
 

@@ -101,7 +101,7 @@ export const createExportSlice: StateCreator<Store, [], [], ExportSlice> = (set,
         const record: Record<string, ArrayBuffer> = {};
         for (const f of files) record[f.path] = f.bytes;
         const info = await getEngine().call('import-adapter', { files: record, sourceName }, undefined, files.map((f) => f.bytes));
-        set({ adapterInfo: info, compareRows: null, freeAnswer: null, onnxVerification: null, onnxProblem: null });
+        set({ adapterInfo: info, compareResult: null, freeAnswer: null, onnxVerification: null, onnxProblem: null });
       }),
     onnxDtype: 'f32',
     onnxVerification: null,

@@ -25,6 +25,12 @@ export interface TrainSlice {
   trainWarnings: string[];
   /** A run saved in this browser that can be resumed (after a reload, or after Stop). */
   savedRun: RunRecord | null;
+  /** How the last run split and cut its rows: Compare scores the same held-out rows the same way. */
+  runHeldOut: { rows: number; valSplit: number; seed: number; seqLen: number } | null;
+  /** The step a paused run stands at (its adapter is then held for Compare and Export). */
+  pausedAt: number | null;
+  /** Held-out rows being evaluated after the last step (null otherwise). */
+  evaluatingRows: number | null;
   setMaxSteps: (n: number | null) => void;
   setCheckpointEvery: (n: number) => void;
   setContinueImported: (on: boolean) => void;
@@ -59,9 +65,14 @@ export const createTrainSlice: StateCreator<Store, [], [], TrainSlice> = (set, g
   const run = async (record: RunRecord, resume: boolean, initFromAdapter: boolean) => {
     const s = get();
     if (!s.dataset) return;
-    set({ trainStatus: 'running', trainProblem: null, trainWarnings: [], trainResult: null });
+    const o = record.options;
+    set({ trainStatus: 'running', trainProblem: null, trainWarnings: [], trainResult: null, pausedAt: null, runHeldOut: { rows: s.dataset.parsed.rows.length, valSplit: o.valSplit, seed: o.seed, seqLen: o.seqLen } });
     resetLive(resume);
     const warn = (m: string) => set({ trainWarnings: [...get().trainWarnings, m] });
+    const trainedInfo = () => {
+      const a = record.options.adapter;
+      return { adapter: a, trainableParams: trainableParams(adapterModules(get().modelConfig, a), a.rank), source: 'trained' as const };
+    };
     try {
       const result = await getEngine().call(
         'train',
@@ -75,20 +86,22 @@ export const createTrainSlice: StateCreator<Store, [], [], TrainSlice> = (set, g
             record.checkpointStep = e.step;
             writeRunRecord(record).catch((err: Error) => warn(`The run could not be saved for a reload: ${err.message}.`));
           } else if (e.type === 'warning') warn(e.message);
-          else if (e.type === 'paused') set({ trainStatus: 'paused' });
-          else if (e.type === 'resumed') set({ trainStatus: 'running' });
+          else if (e.type === 'evaluating') set({ evaluatingRows: e.rows });
+          else if (e.type === 'paused') set({ trainStatus: 'paused', pausedAt: e.step, adapterInfo: trainedInfo(), compareResult: null, freeAnswer: null });
+          // what was compared at the pause no longer describes the adapter once training moves on
+          else if (e.type === 'resumed') set({ trainStatus: 'running', pausedAt: null, compareResult: null, freeAnswer: null });
         },
       );
       const status = result.status === 'done' || result.status === 'early-stopped' ? 'done' : result.status === 'stopped' ? 'stopped' : 'failed';
-      set({ trainStatus: status, trainResult: result, trainProblem: result.status === 'non-finite' ? result.message : null });
-      const a = record.options.adapter;
-      set({ adapterInfo: { adapter: a, trainableParams: trainableParams(adapterModules(get().modelConfig, a), a.rank), source: 'trained' } });
+      set({ evaluatingRows: null, trainStatus: status, trainResult: result, trainProblem: result.status === 'non-finite' ? result.message : null });
+      set({ adapterInfo: trainedInfo(), pausedAt: null, openedRun: null, compareResult: null, freeAnswer: null });
+      await get().recordRun(record, result);
       if (status === 'done') {
         await clearRunRecord().catch(() => undefined);
         set({ savedRun: null });
       } else set({ savedRun: record.checkpointStep !== null ? { ...record } : null });
     } catch (e) {
-      set({ trainStatus: 'failed', trainProblem: explainTrainError(e as EngineError, record) });
+      set({ evaluatingRows: null, trainStatus: 'failed', trainProblem: explainTrainError(e as EngineError, record) });
       if (record.checkpointStep !== null) set({ savedRun: { ...record } });
     }
   };
@@ -103,6 +116,9 @@ export const createTrainSlice: StateCreator<Store, [], [], TrainSlice> = (set, g
     trainProblem: null,
     trainWarnings: [],
     savedRun: null,
+    runHeldOut: null,
+    pausedAt: null,
+    evaluatingRows: null,
     setMaxSteps: (n) => set({ maxSteps: n !== null && Number.isInteger(n) && n >= 1 ? n : null }),
     setCheckpointEvery: (n) => set({ checkpointEvery: Number.isInteger(n) && n >= 0 ? n : 10 }),
     setContinueImported: (on) => set({ continueImported: on }),
@@ -156,6 +172,6 @@ export const createTrainSlice: StateCreator<Store, [], [], TrainSlice> = (set, g
       await clearRunRecord().catch(() => undefined);
       set({ savedRun: null });
     },
-    onModelChanged: () => set({ trainResult: null, trainInfo: null, trainProblem: null, adapterInfo: null, compareRows: null, freeAnswer: null }),
+    onModelChanged: () => set({ trainResult: null, trainInfo: null, trainProblem: null, adapterInfo: null, compareResult: null, freeAnswer: null, runHeldOut: null, pausedAt: null }),
   };
 };

@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { RunHistory } from '../history/RunHistory.tsx';
 import { TrainCharts } from '../train/TrainCharts.tsx';
 import { ResumeBanner, TrainControls, TrainMessages } from '../train/TrainControls.tsx';
 import { TrainStats } from '../train/TrainStats.tsx';
@@ -11,6 +12,7 @@ export function TrainStep() {
   const info = useStore((s) => s.trainInfo);
   useEffect(() => {
     void useStore.getState().findSavedRun();
+    void useStore.getState().loadHistory();
   }, []);
   return (
     <StepSection step={stepInfo('step-train')}>
@@ -28,6 +30,7 @@ export function TrainStep() {
           <TrainCharts />
         </>
       ) : null}
+      <RunHistory />
     </StepSection>
   );
 }

@@ -1,4 +1,5 @@
 import { useStore } from '../store.ts';
+import { FinalEvaluation } from './FinalEvaluation.tsx';
 
 /** Start, pause, resume and stop; the run's own settings (steps limit, checkpoints). */
 export function TrainControls() {
@@ -8,6 +9,7 @@ export function TrainControls() {
   const every = useStore((s) => s.checkpointEvery);
   const imported = useStore((s) => s.adapterInfo?.source === 'imported');
   const continueImported = useStore((s) => s.continueImported);
+  const compareBusy = useStore((s) => s.compareBusy || s.exportBusy !== null);
   const { startTraining, controlTraining, setMaxSteps, setCheckpointEvery, setContinueImported } = useStore.getState();
   const active = status === 'running' || status === 'paused' || status === 'stopping';
   return (
@@ -32,7 +34,7 @@ export function TrainControls() {
           Start training
         </button>
         {status === 'paused' ? (
-          <button type="button" onClick={() => void controlTraining('resume')}>
+          <button type="button" disabled={compareBusy} onClick={() => void controlTraining('resume')}>
             Resume
           </button>
         ) : (
@@ -83,16 +85,23 @@ export function TrainMessages() {
   const result = useStore((s) => s.trainResult);
   const problem = useStore((s) => s.trainProblem);
   const warnings = useStore((s) => s.trainWarnings);
+  const pausedAt = useStore((s) => s.pausedAt);
+  const evaluating = useStore((s) => s.evaluatingRows);
   return (
     <div aria-live="polite" data-testid="train-messages">
-      {status === 'paused' ? <p className="note">Paused. The GPU is idle; resume when you are ready.</p> : null}
-      {status === 'stopping' ? <p className="note">Stopping after the current step…</p> : null}
-      {status === 'done' && result ? (
-        <p className="ok" data-testid="train-done">
-          Training finished after {result.step} steps{result.valLoss !== null ? `; validation loss ${result.valLoss.toFixed(4)}` : ''}
-          {result.accuracy !== null ? `, accuracy ${(result.accuracy * 100).toFixed(0)}%` : ''}. Compare the model in step 5.
+      {status === 'paused' ? (
+        <p className="note" data-testid="train-paused">
+          Paused{pausedAt !== null ? ` at step ${pausedAt}` : ''}. The GPU is idle; compare or export the adapter as it stands (steps 5 and 6), and resume when you are ready.
         </p>
       ) : null}
+      {status === 'stopping' ? <p className="note">Stopping after the current step…</p> : null}
+      {evaluating !== null ? <p className="note">Evaluating the adapter and the base model on {evaluating} held-out rows…</p> : null}
+      {status === 'done' && result ? (
+        <p className="ok" data-testid="train-done">
+          Training finished after {result.step} steps{result.valLoss !== null ? `; validation loss ${result.valLoss.toFixed(4)}` : ''}. Compare the model in step 5.
+        </p>
+      ) : null}
+      {result?.evaluation ? <FinalEvaluation evaluation={result.evaluation} /> : null}
       {status === 'stopped' && result ? <p className="note">Stopped at step {result.step}. The adapter so far is kept: compare or export it.</p> : null}
       {problem ? (
         <p role="alert" className="alert" data-testid="train-problem">
@@ -108,3 +117,4 @@ export function TrainMessages() {
     </div>
   );
 }
+
