@@ -21,7 +21,8 @@
  *
  * Gradient scratch lives in forward buffers of the layer that are dead by the time it is needed
  * (gradHome): dn in proj, dGate/dUp over gate/up (in-place SwiGLU backward), dAtt in act, dq in
- * dAct, dk/dv in gate/up. The LM head runs over headRows rows at a time (logits [headRows, V]):
+ * dAct, dk/dv in gate/up; recomputing a SwiGLU model, act itself lives in dAct (then dq, dk, dv go
+ * to gate, up and mid). The LM head runs over headRows rows at a time (logits [headRows, V]):
  * final norm → logits → cross-entropy forward (and, training, its backward → dX → final norm
  * backward into grad.dResid), so logits never exist for all B·T rows at once.
  */
@@ -64,6 +65,8 @@ export interface MemoryPlan {
   /** Buffer key of the residual stream entering layer i (i = L: after the last layer). */
   residKeys: string[];
   gradHome: Record<string, GradHome>;
+  /** Buffer keys that name another planned buffer (one buffer, two lifetimes that never overlap). */
+  aliases: Record<string, string>;
 }
 
 /** Module paths inside a block, per architecture: [q/k/v input, o input, MLP-in input, MLP-out input]. */
@@ -104,8 +107,11 @@ export function planMemory(config: ModelConfig, o: PlanOptions): MemoryPlan {
   const ln = config.norm === 'layernorm';
   const buffers: PlannedBuffer[] = [];
   const keys = new Set<string>();
+  // Recomputing a SwiGLU model, the MLP activation lives in dAct's buffer: the MLP-out backward
+  // reads it (LoRA's dA) in the dispatch before the one that writes dAct.
+  const aliases: Record<string, string> = training && k > 0 && !ln ? { 'layers.act': 'grad.dAct' } : {};
   const add = (key: string, bytes: number) => {
-    if (keys.has(key)) return;
+    if (keys.has(key) || aliases[key]) return;
     keys.add(key);
     buffers.push({ key, label: `activations.${key}`, bytes: align16(bytes) });
   };
@@ -155,19 +161,21 @@ export function planMemory(config: ModelConfig, o: PlanOptions): MemoryPlan {
   if (gpt2Qkv) for (const part of ['bq', 'bk', 'bv']) add(`lora.${part}`, C * rank! * 4);
   const gradHome: Record<string, GradHome> = {};
   if (training) {
-    /** `home` when the gradient fits in it (an [N, I] buffer), else a buffer of its own. */
-    const place = (name: string, floats: number, home: GradHome | null): GradHome => {
-      if (home && floats <= I) return home;
+    /** `home` when the gradient fits in it (`width` columns), else a buffer of its own. */
+    const place = (name: string, floats: number, home: GradHome | null, width = I): GradHome => {
+      if (home && floats <= width) return home;
       rows(`grad.${name}`, floats);
       return { own: true };
     };
+    const actInDAct = 'layers.act' in aliases;
     gradHome.dn = { layer: 'proj' };
     if (ln) gradHome.dFc = { layer: 'act' };
+    // Attention backward: the MLP's buffers (and mid, read last by norm2's backward) are dead.
     gradHome.dAtt = place('dAtt', H * D, { layer: 'act' });
-    gradHome.dq = place('dq', H * D, { grad: 'dAct' });
-    gradHome.dk = place('dk', KV * D, { layer: 'fc' });
+    gradHome.dq = place('dq', H * D, actInDAct ? { layer: 'fc' } : { grad: 'dAct' });
+    gradHome.dk = place('dk', KV * D, actInDAct ? { layer: 'up' } : { layer: 'fc' });
     // GPT-2 has no up buffer: its dv gets its own.
-    gradHome.dv = place('dv', KV * D, ln ? null : { layer: 'up' });
+    gradHome.dv = actInDAct ? place('dv', KV * D, { layer: 'mid' }, C) : place('dv', KV * D, ln ? null : { layer: 'up' });
     for (const [name, floats] of [['dResid', C], ['dAct', I]] as const) {
       rows(`grad.${name}`, floats);
       gradHome[name] = { own: true };
@@ -178,7 +186,7 @@ export function planMemory(config: ModelConfig, o: PlanOptions): MemoryPlan {
       add('lora.db3', 3 * C * rank! * 4);
     }
   }
-  return { B, T, training, recompute: k, headRows, buffers, activationBytes: buffers.reduce((s, b) => s + b.bytes, 0), residKeys, gradHome };
+  return { B, T, training, recompute: k, headRows, buffers, activationBytes: buffers.reduce((s, b) => s + b.bytes, 0), residKeys, gradHome, aliases };
 }
 
 /** The planned buffers, allocated; tensors of the current batch's shape are views of their start. */
@@ -193,7 +201,7 @@ export class Activations {
   }
 
   private buffer(key: string): GPUBuffer {
-    const buffer = this.buffers.get(key);
+    const buffer = this.buffers.get(this.plan.aliases[key] ?? key);
     if (!buffer) throw new Error(`activations: '${key}' is not in the memory plan (B=${this.plan.B}, T=${this.plan.T}, training=${this.plan.training}, recompute=${this.plan.recompute}).`);
     return buffer;
   }
@@ -202,6 +210,7 @@ export class Activations {
   get(key: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
     const buffer = this.buffer(key);
     const bytes = shape.reduce((a, b) => a * b, 1) * 4;
+    key = this.plan.aliases[key] ?? key;
     if (bytes > buffer.size) throw new Error(`activations: '${key}' holds ${buffer.size} bytes but [${shape.join(', ')}] needs ${bytes}; the batch is bigger than the plan.`);
     return { label: `activations.${key}`, shape: [...shape], dtype, buffer };
   }
