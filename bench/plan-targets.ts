@@ -3,8 +3,9 @@
  * them trainable in a browser tab: the engine's own plan (src/model/plan-run.ts) from the
  * published configs, recomputation chosen automatically to fit the target. No GPU needed.
  *
- * 4-bit bases: the blocks' linear weights in Q4_K (144 bytes per 256 values); the token
- * embeddings (also the tied LM head) and the norms stay bf16.
+ * 4-bit bases, as `tsugiki train --base-4bit` quantizes at load (src/model/quantize-base.ts): the
+ * blocks' linear weights in Q4_K (144 bytes per 256 values), the token embeddings (also the tied LM
+ * head) in Q6_K (210 bytes per 256), norms as stored (bf16).
  */
 import { formatBytes } from '../src/gpu/pool.ts';
 import { configFromHf } from '../src/model/config.ts';
@@ -66,7 +67,7 @@ export function runPlanTargets(targets: PlanTarget[] = PLAN_TARGETS): PlanTarget
 }
 
 export function formatPlanTargets(reports: PlanTargetReport[]): string {
-  const lines = ['planned peak GPU memory, LoRA r=16 on all linear modules (4-bit: Q4_K block linears, bf16 embeddings):'];
+  const lines = ['planned peak GPU memory, LoRA r=16 on all linear modules (4-bit: Q4_K block linears, Q6_K embeddings):'];
   for (const r of reports) {
     const k = r.recompute === 0 ? 'no recompute' : r.recompute === 1 ? 'recompute every block' : `recompute, 1 block input in ${r.recompute} kept`;
     lines.push(

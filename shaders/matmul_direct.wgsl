@@ -2,13 +2,15 @@
 // or R-wide LoRA factors): C[M, N] (+)= alpha · A[M, K] · B[K, N] (+ bias[N]), batched over z.
 // Same bindings, uniforms, storage orders (A_T, B_T), dropout placement and split-K slabs as
 // matmul.wgsl, so the dispatch code picks either by shape. Concatenated after common.wgsl,
-// weights.wgsl, matmul_dropout.wgsl and matmul_common.wgsl.
+// weights.wgsl, weights_quant.wgsl, matmul_dropout.wgsl and matmul_common.wgsl.
 //
 // Each of the 64 threads owns a 4×4 micro-tile of C and reads its operands straight from storage:
 // there is no barrier, so a workgroup costs only its FMAs (tiles sharing operands hit the caches),
 // and CPU implementations, where a barrier switches every invocation, run it an order faster.
 // TX threads span the columns and 64 / TX the rows, so narrow outputs (N = R = 8) keep their
 // threads busy. Rows and columns past the edge read a clamped (valid) address and are not stored.
+// A quantized B is decoded four elements of a weight row at a time: in dY·W (B_T = 0) the four
+// columns of a thread, in x·Wᵀ (B_T = 1) four k of each of its four rows (the k loop steps by 4).
 
 override TX: u32 = 16u;
 
@@ -18,7 +20,7 @@ fn a_at(idx: u32) -> f32 {
 }
 
 fn b_at(idx: u32) -> f32 {
-  let v = weight_value(b[weight_word(idx)], idx);
+  let v = weight_at(idx);
   if (DROP_AT == 2u) { return v * drop_factor(idx); }
   return v;
 }
@@ -34,6 +36,8 @@ fn a4(base: u32, ra: vec4u, kk: u32) -> vec4f {
 }
 
 fn b4(base: u32, cb: vec4u, kk: u32) -> vec4f {
+  // Quantized, B_T = 0: the columns cb are col0..col0+3 (N is a multiple of 4, nothing clamps).
+  if (weight_quantized() && B_T == 0u) { return weight4(base + kk * p.ldb + cb.x); }
   if (B_T == 1u) {
     let o = base + cb * p.ldb + vec4(kk);
     return vec4(b_at(o.x), b_at(o.y), b_at(o.z), b_at(o.w));
@@ -50,8 +54,8 @@ fn store_row(batch: u32, c_base: u32, row: u32, col0: u32, acc: vec4f) {
     let idx = c_base + row * p.ldc + col;
     var v = p.alpha * acc[q];
     // The mask follows the element's index in the final output, not in a split-K slab.
-    if (DROP_AT == 3u) { v = v * drop_factor(batch * p.c_batch + row * p.ldc + col); }
-    if (HAS_BIAS) { v = v + bias[col]; }
+    if (DROP_AT == 3u) { v = v * drop_factor(batch * p.c_batch + row * p.ldc + col + p.c_off); }
+    if (HAS_BIAS) { v = v + bias[col + p.c_off]; }
     if (ACCUMULATE) { v = v + c[idx]; }
     c[idx] = v;
   }
@@ -69,7 +73,7 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   let batch = wid.z / p.splits;
   let k_begin = (wid.z % p.splits) * p.k_chunk;
   let k_end = min(p.k, k_begin + p.k_chunk);
-  let a_base = batch * p.a_batch;
+  let a_base = batch * p.a_batch + p.a_off;
   let b_base = batch * p.b_batch;
   let ra = min(vec4(row0) + vec4(0u, 1u, 2u, 3u), vec4(p.m - 1u));
   let cb = min(vec4(col0) + vec4(0u, 1u, 2u, 3u), vec4(p.n - 1u));
@@ -78,16 +82,34 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   var acc1 = vec4(0.0);
   var acc2 = vec4(0.0);
   var acc3 = vec4(0.0);
-  for (var kk = k_begin; kk < k_end; kk++) {
-    let av = a4(a_base, ra, kk);
-    let bv = b4(b_base, cb, kk);
-    acc0 = fma(vec4(av.x), bv, acc0);
-    acc1 = fma(vec4(av.y), bv, acc1);
-    acc2 = fma(vec4(av.z), bv, acc2);
-    acc3 = fma(vec4(av.w), bv, acc3);
+  if (weight_quantized() && B_T == 1u) {
+    // k_begin and k_end are multiples of 4 (K is whole blocks, split parts are multiples of 16).
+    for (var k4 = k_begin; k4 < k_end; k4 += 4u) {
+      let w0 = weight4(b_base + cb.x * p.ldb + k4);
+      let w1 = weight4(b_base + cb.y * p.ldb + k4);
+      let w2 = weight4(b_base + cb.z * p.ldb + k4);
+      let w3 = weight4(b_base + cb.w * p.ldb + k4);
+      for (var t = 0u; t < 4u; t++) {
+        let av = a4(a_base, ra, k4 + t);
+        let bv = vec4(w0[t], w1[t], w2[t], w3[t]);
+        acc0 = fma(vec4(av.x), bv, acc0);
+        acc1 = fma(vec4(av.y), bv, acc1);
+        acc2 = fma(vec4(av.z), bv, acc2);
+        acc3 = fma(vec4(av.w), bv, acc3);
+      }
+    }
+  } else {
+    for (var kk = k_begin; kk < k_end; kk++) {
+      let av = a4(a_base, ra, kk);
+      let bv = b4(b_base, cb, kk);
+      acc0 = fma(vec4(av.x), bv, acc0);
+      acc1 = fma(vec4(av.y), bv, acc1);
+      acc2 = fma(vec4(av.z), bv, acc2);
+      acc3 = fma(vec4(av.w), bv, acc3);
+    }
   }
 
-  let c_base = wid.z * p.c_batch;
+  let c_base = wid.z * p.c_batch + p.c_off;
   store_row(batch, c_base, row0, col0, acc0);
   store_row(batch, c_base, row0 + 1u, col0, acc1);
   store_row(batch, c_base, row0 + 2u, col0, acc2);

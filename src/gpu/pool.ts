@@ -1,5 +1,5 @@
 import { GpuError } from './errors.ts';
-import { DTYPE_BYTES, type DType, type Tensor, numel } from './tensor.ts';
+import { type DType, type Tensor, tensorBytes } from './tensor.ts';
 
 export const STORAGE_USAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
 const READBACK_USAGE = 0x1 | 0x8; // MAP_READ | COPY_DST
@@ -73,7 +73,7 @@ export class BufferPool {
   }
 
   tensor(label: string, shape: readonly number[], dtype: DType = 'f32'): Tensor {
-    const buffer = this.alloc(label, numel(shape) * DTYPE_BYTES[dtype]);
+    const buffer = this.alloc(label, tensorBytes(shape, dtype));
     return { label, shape: [...shape], dtype, buffer };
   }
 
@@ -81,9 +81,9 @@ export class BufferPool {
     this.release(t.buffer);
   }
 
-  /** Allocates a tensor and fills it. f16/bf16 data come as their raw 16-bit patterns. */
+  /** Allocates a tensor and fills it. f16/bf16 data come as their raw 16-bit patterns, quantized as raw blocks. */
   upload(label: string, shape: readonly number[], dtype: DType, data: TypedArray): Tensor {
-    const expected = numel(shape) * DTYPE_BYTES[dtype];
+    const expected = tensorBytes(shape, dtype);
     if (data.byteLength !== expected) {
       throw new Error(`upload '${label}': ${data.byteLength} bytes given for ${dtype}[${shape.join(', ')}] (${expected} bytes).`);
     }
@@ -107,7 +107,7 @@ export class BufferPool {
   async read(t: Tensor | GPUBuffer, byteLength?: number): Promise<ArrayBuffer> {
     const buffer = 'buffer' in t ? t.buffer : t;
     const offset = 'buffer' in t ? (t.byteOffset ?? 0) : 0;
-    const size = byteLength ?? ('buffer' in t ? numel(t.shape) * DTYPE_BYTES[t.dtype] : buffer.size);
+    const size = byteLength ?? ('buffer' in t ? tensorBytes(t.shape, t.dtype) : buffer.size);
     const padded = Math.ceil(size / 4) * 4;
     // Counted under `readback` while the copy is in flight, then kept for the next read of its size.
     const staging = this.alloc('readback.staging', padded, READBACK_USAGE);

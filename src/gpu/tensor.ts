@@ -1,7 +1,17 @@
-/** Element types a GPU buffer can hold. Frozen weights keep f16/bf16; compute is f32. */
-export type DType = 'f32' | 'f16' | 'bf16' | 'u32' | 'i32';
+import { quantBlock, QUANT_NAMES, type QuantName } from '../io/ggml-types.ts';
 
-export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, bf16: 2, u32: 4, i32: 4 };
+/**
+ * Element types a GPU buffer can hold. Frozen weights keep f16/bf16, or ggml's quantized blocks
+ * (byte-packed, whole blocks along the last dimension, decoded in the kernels); compute is f32.
+ */
+export type ElementDType = 'f32' | 'f16' | 'bf16' | 'u32' | 'i32';
+export type DType = ElementDType | QuantName;
+
+export const DTYPE_BYTES: Record<ElementDType, number> = { f32: 4, f16: 2, bf16: 2, u32: 4, i32: 4 };
+
+export function isQuantDType(dtype: DType): dtype is QuantName {
+  return (QUANT_NAMES as string[]).includes(dtype);
+}
 
 /** A typed, shaped view of a whole GPU buffer. Row-major, last dimension fastest. */
 export interface Tensor {
@@ -11,6 +21,12 @@ export interface Tensor {
   readonly buffer: GPUBuffer;
   /** Start of the tensor inside `buffer` (a multiple of 256 bytes); 0 when it owns the buffer. */
   readonly byteOffset?: number;
+  /**
+   * A frozen weight [N, K] bigger than one binding may be: its rows split into consecutive windows,
+   * each its own tensor [rows_i, K] (Σ rows_i = N). `buffer` is then the first window's; the matmul
+   * and embedding kernels loop over the windows.
+   */
+  readonly rowWindows?: readonly Tensor[];
 }
 
 /**
@@ -31,7 +47,11 @@ export function numel(shape: readonly number[]): number {
 }
 
 export function tensorBytes(shape: readonly number[], dtype: DType): number {
-  return numel(shape) * DTYPE_BYTES[dtype];
+  if (!isQuantDType(dtype)) return numel(shape) * DTYPE_BYTES[dtype];
+  const { blockSize, typeSize } = quantBlock(dtype);
+  const last = shape[shape.length - 1] ?? 1;
+  if (last % blockSize !== 0) throw new Error(`tensorBytes: ${dtype}[${shape.join(', ')}] rows of ${last} are not whole ${blockSize}-element blocks.`);
+  return (numel(shape) / blockSize) * typeSize;
 }
 
 export function describe(t: Tensor): string {

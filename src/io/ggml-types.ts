@@ -55,3 +55,36 @@ export const GGML_TYPES: ReadonlyMap<number, GgmlType> = new Map(
 export const GGML_F32 = 0;
 export const GGML_F16 = 1;
 export const GGML_BF16 = 30;
+
+/**
+ * The quantized types tsugiki reads and keeps quantized on the GPU, by the lower-case name the
+ * engine uses as a dtype (`q4_k`), with their ggml type ids. Every other quantized type is refused.
+ */
+export const QUANT_TYPE_IDS = {
+  q4_0: 2, q4_1: 3, q5_0: 6, q5_1: 7, q8_0: 8, q2_k: 10, q3_k: 11, q4_k: 12, q5_k: 13, q6_k: 14,
+} as const;
+
+export type QuantName = keyof typeof QUANT_TYPE_IDS;
+
+export const QUANT_NAMES = Object.keys(QUANT_TYPE_IDS) as QuantName[];
+
+/** The engine's dtype name of a ggml type id that it reads quantized, or null. */
+export function quantNameOf(type: number): QuantName | null {
+  return QUANT_NAMES.find((n) => QUANT_TYPE_IDS[n] === type) ?? null;
+}
+
+/** Elements per block and bytes per block of a quantized dtype. */
+export function quantBlock(name: QuantName): GgmlType {
+  return GGML_TYPES.get(QUANT_TYPE_IDS[name])!;
+}
+
+/**
+ * Bytes of a tensor of `count` elements of ggml type `type` (F32, F16, a quantized type…), for
+ * memory planning: rows must be whole blocks, so count is a multiple of the block size.
+ */
+export function ggmlTensorBytes(type: number, count: number): number {
+  const t = GGML_TYPES.get(type);
+  if (!t) throw new Error(`ggmlTensorBytes: unknown ggml type id ${type}`);
+  if (count % t.blockSize !== 0) throw new Error(`ggmlTensorBytes: ${count} elements of ${t.name} is not a whole number of ${t.blockSize}-element blocks`);
+  return (count / t.blockSize) * t.typeSize;
+}

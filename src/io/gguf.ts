@@ -7,12 +7,14 @@
  *   padding to `general.alignment` (default 32) | tensor data (offsets relative to its start)
  *
  * Strings are a u64 byte length then UTF-8. Dims are in ggml order: dims[0] varies fastest, so a
- * Hugging Face weight [out, in] appears as dims [in, out]. Only F32, F16 and BF16 tensors are
- * converted; quantized tensors are listed but refused when read.
+ * Hugging Face weight [out, in] appears as dims [in, out]. F32, F16, BF16 and the quantized types
+ * of QUANT_TYPE_IDS (Q4_0 … Q8_0, Q2_K … Q6_K) are read; other types are listed, and refused by
+ * `refuseUnsupportedTypes` with a message that names them and what to download instead.
  */
 import { ByteReader } from './byte-reader.ts';
 import { FormatError } from './errors.ts';
-import { GGML_BF16, GGML_F16, GGML_F32, GGML_TYPES } from './ggml-types.ts';
+import { dequantizeToF32 } from './ggml-dequant.ts';
+import { GGML_BF16, GGML_F16, GGML_F32, GGML_TYPES, quantNameOf } from './ggml-types.ts';
 import { bf16ToF32, f16ToF32 } from './halfs.ts';
 
 export type GgufValue = number | bigint | boolean | string | GgufValue[];
@@ -208,12 +210,37 @@ export function ggufTensorBytes(file: GgufFile, bytes: Uint8Array, info: GgufTen
   return bytes.subarray(info.offset, info.offset + info.byteLength);
 }
 
-/** One F32/F16/BF16 tensor widened to f32 (always a new array), in file order (dims[0] fastest). */
+/** Whether tsugiki reads tensors of this ggml type (F32, F16, BF16 or a supported quantized type). */
+export function isReadableType(type: number): boolean {
+  return type === GGML_F32 || type === GGML_F16 || type === GGML_BF16 || quantNameOf(type) !== null;
+}
+
+/**
+ * Throws a FormatError when a tensor has a type tsugiki does not read (IQ*, TQ*, MXFP4, Q8_1,
+ * Q8_K as a weight, integer types…), naming the types, the first tensors of each and what to use.
+ */
+export function refuseUnsupportedTypes(file: GgufFile): void {
+  const byType = new Map<string, string[]>();
+  for (const t of file.tensors) {
+    if (isReadableType(t.type)) continue;
+    byType.set(t.typeName, [...(byType.get(t.typeName) ?? []), t.name]);
+  }
+  if (byType.size === 0) return;
+  const parts = [...byType].map(([type, names]) => {
+    const shown = names.slice(0, 3).map((n) => `'${n}'`).join(', ');
+    return `${names.length} ${type} tensor${names.length === 1 ? '' : 's'} (${shown}${names.length > 3 ? ', …' : ''})`;
+  });
+  throw new FormatError(file.source,
+    `holds ${parts.join(' and ')}, a type tsugiki does not read; it reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and the K-quants Q2_K–Q6_K (the *_K_S, *_K_M and *_K_L files) — download a Q4_K_M or Q8_0 file of the same model`);
+}
+
+/** One tensor widened (or dequantized) to f32 (always a new array), in file order (dims[0] fastest). */
 export function ggufTensorToF32(file: GgufFile, bytes: Uint8Array, info: GgufTensorInfo): Float32Array {
-  if (info.type !== GGML_F32 && info.type !== GGML_F16 && info.type !== GGML_BF16) {
-    throw new FormatError(file.source, `tensor '${info.name}' is ${info.typeName}; tsugiki reads F32, F16 and BF16 GGUF files for now — convert with llama.cpp's convert_hf_to_gguf.py --outtype f16`);
+  if (!isReadableType(info.type)) {
+    throw new FormatError(file.source, `tensor '${info.name}' is ${info.typeName}, a type tsugiki does not read; download a Q4_K_M, Q8_0 or F16 file of the same model`);
   }
   const raw = ggufTensorBytes(file, bytes, info);
+  if (quantNameOf(info.type)) return dequantizeToF32(info.type, raw, elementCount(info));
   const copy = new ArrayBuffer(raw.length);
   new Uint8Array(copy).set(raw);
   if (info.type === GGML_F32) return new Float32Array(copy);

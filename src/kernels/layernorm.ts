@@ -2,7 +2,7 @@ import type { Recorder } from '../gpu/recorder.ts';
 import { uniforms } from '../gpu/recorder.ts';
 import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
 import { rowGroups, threadsPerRow, type NormBackwardOptions } from './rmsnorm.ts';
-import { WDTYPE } from './weights.ts';
+import { floatWdtype } from './weights.ts';
 
 const SHADERS = ['common', 'weights', 'rows', 'layernorm'] as const;
 
@@ -59,7 +59,7 @@ export function layernormBackward(
 function checkRows(op: string, x: Tensor, g: Tensor, stats: LayerNormStats): { n: number; c: number; wdtype: number } {
   const c = x.shape[x.shape.length - 1] ?? 0;
   if (c < 1 || x.dtype !== 'f32') throw new Error(`${op}: x is ${describe(x)} but f32 [N, C] with C ≥ 1 is needed.`);
-  const wdtype = WDTYPE[g.dtype];
+  const wdtype = floatWdtype(g.dtype);
   if (g.shape.length !== 1 || g.shape[0] !== c || wdtype === undefined) {
     throw new Error(`${op}: the gain is ${describe(g)} but [${c}] in f32, f16 or bf16 is needed to match x's last dimension.`);
   }

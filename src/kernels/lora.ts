@@ -1,3 +1,4 @@
+import { WDTYPE } from './weights.ts';
 import type { Recorder } from '../gpu/recorder.ts';
 import { describe, numel, type Tensor } from '../gpu/tensor.ts';
 import { dropoutThreshold, linearBackwardInput, linearBackwardWeight, linearForward, MAX_SPLIT } from './matmul.ts';
@@ -95,8 +96,8 @@ function need(op: string, name: string, t: Tensor, shape: readonly number[], wha
 
 /** Reads M, K, N, R from x, W, A and checks A, B, the optional bias and the dropout settings. */
 function dims(op: string, o: { x: Tensor; w: Tensor; a: Tensor; b: Tensor; bias?: Tensor; dropout: number; seed: number; scale: number }): Dims {
-  if (o.w.shape.length !== 2 || !['f32', 'f16', 'bf16'].includes(o.w.dtype)) {
-    throw new Error(`${op}: w is ${describe(o.w)} but a frozen weight [N, K] in f32/f16/bf16 is needed.`);
+  if (o.w.shape.length !== 2 || WDTYPE[o.w.dtype] === undefined) {
+    throw new Error(`${op}: w is ${describe(o.w)} but a frozen weight [N, K] in f32/f16/bf16 or a quantized type is needed.`);
   }
   const [n, k] = o.w.shape;
   if (o.x.dtype !== 'f32' || o.x.shape.length < 1 || o.x.shape[o.x.shape.length - 1] !== k) {

@@ -1,6 +1,6 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { MAX_WORKGROUPS_PER_DIM, uniforms } from '../gpu/recorder.ts';
-import { describe, numel, type DType, type Tensor } from '../gpu/tensor.ts';
+import { describe, isQuantDType, numel, type DType, type Tensor } from '../gpu/tensor.ts';
 import { WDTYPE } from './weights.ts';
 
 /** Output tile of one workgroup and K step (shaders/matmul.wgsl). */
@@ -18,8 +18,8 @@ const SPLIT_TARGET_WORKGROUPS = 256;
 const MIN_SPLIT_K = 64;
 /** Most parts a contraction is split into. */
 export const MAX_SPLIT = 16;
-const SHADERS = ['common', 'weights', 'matmul_dropout', 'matmul_common', 'matmul'] as const;
-const DIRECT_SHADERS = ['common', 'weights', 'matmul_dropout', 'matmul_common', 'matmul_direct'] as const;
+const SHADERS = ['common', 'weights', 'weights_quant', 'matmul_dropout', 'matmul_common', 'matmul'] as const;
+const DIRECT_SHADERS = ['common', 'weights', 'weights_quant', 'matmul_dropout', 'matmul_common', 'matmul_direct'] as const;
 
 /** Inverted dropout with probability p; the mask is a hash of (seed, element index), never stored. */
 export interface Dropout {
@@ -41,7 +41,7 @@ interface Gemm {
   label: string;
   /** A [batch?, M, K] (transA: [batch?, K, M]), f32. */
   a: Tensor;
-  /** B [K, N] (transB: [N, K]), f32/f16/bf16, shared across the batch when bBatchStride is 0. */
+  /** B [K, N] (transB: [N, K]), f32/f16/bf16 or quantized (a frozen weight), shared across the batch when bBatchStride is 0. */
   b: Tensor;
   c: Tensor;
   bias?: Tensor;
@@ -56,6 +56,11 @@ interface Gemm {
   accumulate: boolean;
   dropout?: Dropout & { at: 'a' | 'b' | 'out' };
   scratch?: Tensor;
+  /** Row windows of a split weight: A's and C's leading dimensions and element offsets. */
+  lda?: number;
+  ldc?: number;
+  aOffset?: number;
+  cOffset?: number;
 }
 
 /**
@@ -119,10 +124,10 @@ function recordGemm(rec: Recorder, g: Gemm): void {
     },
     uniforms: uniforms(
       g.m, g.n, g.k, tilesN,
-      tiles, g.transA ? g.m : g.k, g.transB ? g.k : g.n, g.n,
+      tiles, g.lda ?? (g.transA ? g.m : g.k), g.transB ? g.k : g.n, g.ldc ?? g.n,
       g.m * g.k, g.bBatchStride, g.m * g.n, { f: g.alpha },
       drop ? dropoutThreshold(drop.p) : 0, drop ? drop.seed : 0, { f: drop ? dropoutScale(drop.p) : 1 }, kChunk,
-      split ? parts : 1, 0, 0, 0,
+      split ? parts : 1, g.aOffset ?? 0, g.cOffset ?? 0, 0,
     ),
     // Without a bias, A is bound in its place (read-only, never read) so the layout stays the same.
     bindings: [g.a, g.b, (!split && g.bias) || g.a, split ?? g.c],
@@ -158,9 +163,11 @@ function rowsOf(op: string, name: string, t: Tensor, cols: number, dtypes: reado
 
 function weightDims(op: string, w: Tensor): [number, number] {
   if (w.shape.length !== 2 || WDTYPE[w.dtype] === undefined) {
-    throw new Error(`${op}: weight is ${describe(w)} but a 2-D [out, in] f32/f16/bf16 tensor is needed.`);
+    throw new Error(`${op}: weight is ${describe(w)} but a 2-D [out, in] f32/f16/bf16 or quantized tensor is needed.`);
   }
   if (w.shape[0] < 1 || w.shape[1] < 1) throw new Error(`${op}: weight ${describe(w)} is empty.`);
+  // The kernels decode quantized rows four elements at a time: rows must be whole 32-element blocks.
+  if (isQuantDType(w.dtype) && w.shape[1] % 32 !== 0) throw new Error(`${op}: quantized weight ${describe(w)} has rows of ${w.shape[1]}, not whole blocks.`);
   return [w.shape[0], w.shape[1]];
 }
 
@@ -173,7 +180,7 @@ function sameRows(op: string, name: string, t: Tensor, like: Tensor, cols: numbe
 export interface LinearForward {
   /** x [..., K] (rows M = B·T), f32. */
   x: Tensor;
-  /** W [N, K] (HF [out, in]), f32/f16/bf16. */
+  /** W [N, K] (HF [out, in]), f32/f16/bf16 or quantized. */
   w: Tensor;
   /** bias [N], f32, added after alpha. */
   bias?: Tensor;
@@ -199,17 +206,28 @@ export function linearForward(rec: Recorder, o: LinearForward): void {
   }
   checkDropout(op, o.dropout);
   checkScratch(op, o.scratch);
-  recordGemm(rec, {
-    label: `linear ${o.y.label}`, a: o.x, b: o.w, c: o.y, bias: o.bias, m, n, k, transA: false, transB: true,
+  const base = {
+    label: `linear ${o.y.label}`, a: o.x, c: o.y, bias: o.bias, m, k, transA: false, transB: true,
     batch: 1, bBatchStride: 0, alpha: o.alpha ?? 1, accumulate: o.accumulate ?? false,
-    dropout: o.dropout && { ...o.dropout, at: 'a' }, scratch: o.scratch,
-  });
+    dropout: o.dropout && { ...o.dropout, at: 'a' as const },
+  };
+  if (!o.w.rowWindows) {
+    recordGemm(rec, { ...base, b: o.w, n, scratch: o.scratch });
+    return;
+  }
+  // A weight split into row windows: window [r0, r0 + rows) writes columns r0.. of y (no split-K:
+  // the scratch slabs would not hold y's row stride).
+  let r0 = 0;
+  for (const win of o.w.rowWindows) {
+    recordGemm(rec, { ...base, label: `${base.label} rows ${r0}+`, b: win, n: win.shape[0], ldc: n, cOffset: r0 });
+    r0 += win.shape[0];
+  }
 }
 
 export interface LinearBackwardInput {
   /** dY [..., N], f32. */
   dy: Tensor;
-  /** W [N, K], f32/f16/bf16. */
+  /** W [N, K], f32/f16/bf16 or quantized. */
   w: Tensor;
   /** dX [..., K], f32. */
   dx: Tensor;
@@ -230,10 +248,20 @@ export function linearBackwardInput(rec: Recorder, o: LinearBackwardInput): void
   sameRows(op, 'dx', o.dx, o.dy, k);
   checkDropout(op, o.dropout);
   checkScratch(op, o.scratch);
-  recordGemm(rec, {
-    label: `linear dx ${o.dx.label}`, a: o.dy, b: o.w, c: o.dx, m, n: k, k: n, transA: false, transB: false,
-    batch: 1, bBatchStride: 0, alpha: o.alpha ?? 1, accumulate: o.accumulate ?? false,
-    dropout: o.dropout && { ...o.dropout, at: 'out' }, scratch: o.scratch,
+  const base = {
+    label: `linear dx ${o.dx.label}`, a: o.dy, c: o.dx, m, n: k, transA: false, transB: false,
+    batch: 1, bBatchStride: 0, alpha: o.alpha ?? 1, dropout: o.dropout && { ...o.dropout, at: 'out' as const },
+  };
+  if (!o.w.rowWindows) {
+    recordGemm(rec, { ...base, b: o.w, k: n, accumulate: o.accumulate ?? false, scratch: o.scratch });
+    return;
+  }
+  // Row windows: dX = Σ_w dY[:, r0:r1] · W_w, the first window writing (or adding, with
+  // accumulate), the rest adding. The dropout mask multiplies each part alike.
+  let r0 = 0;
+  o.w.rowWindows.forEach((win, i) => {
+    recordGemm(rec, { ...base, label: `${base.label} rows ${r0}+`, b: win, k: win.shape[0], lda: n, aOffset: r0, accumulate: i > 0 || (o.accumulate ?? false) });
+    r0 += win.shape[0];
   });
 }
 

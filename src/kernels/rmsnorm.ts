@@ -1,7 +1,7 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { uniforms } from '../gpu/recorder.ts';
 import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
-import { WDTYPE } from './weights.ts';
+import { floatWdtype } from './weights.ts';
 
 const SHADERS = ['common', 'weights', 'rows', 'rmsnorm'] as const;
 
@@ -68,7 +68,7 @@ function rmsnormThreads(c: number): number {
 function checkRows(op: string, x: Tensor, g: Tensor, rstd: Tensor): { n: number; c: number; wdtype: number } {
   const c = x.shape[x.shape.length - 1] ?? 0;
   if (c < 1 || x.dtype !== 'f32') throw new Error(`${op}: x is ${describe(x)} but f32 [N, C] with C ≥ 1 is needed.`);
-  const wdtype = WDTYPE[g.dtype];
+  const wdtype = floatWdtype(g.dtype);
   if (g.shape.length !== 1 || g.shape[0] !== c || wdtype === undefined) {
     throw new Error(`${op}: the gain is ${describe(g)} but [${c}] in f32, f16 or bf16 is needed to match x's last dimension.`);
   }

@@ -12,6 +12,8 @@ export interface AdapterCard {
   revision?: string;
   adapter: AdapterConfig;
   trainableParams: number;
+  /** How the base weights were held while training, e.g. `bf16`, or `quantized: Q4_K, Q6_K (4-bit base, quantized at load)`. */
+  basePrecision?: string;
   data?: { file?: string; trainRows: number; validationRows: number };
   /** Training settings as shown to the user, e.g. { lr: 2e-4, epochs: 3, 'batch size': 8 }. */
   training?: Record<string, string | number | boolean>;
@@ -99,6 +101,7 @@ export function adapterCardMarkdown(card: AdapterCard): string {
       ['target modules', a.targets === 'all-linear' ? 'all-linear' : a.targets.join(', ')],
       ['layers', a.layers === null ? 'all' : a.layers.join(', ')],
       ['trainable parameters', card.trainableParams],
+      ...(card.basePrecision ? [['base precision while training', card.basePrecision] as [string, string]] : []),
     ]),
   ];
   if (card.data) {

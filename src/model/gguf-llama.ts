@@ -11,8 +11,8 @@
  * inverse, so everything downstream uses HF's rotate-half RoPE.
  */
 import { FormatError } from '../io/errors.ts';
-import { GGML_BF16, GGML_F16, GGML_F32 } from '../io/ggml-types.ts';
-import { ggufTensorBytes, type GgufFile, type GgufTensorInfo } from '../io/gguf.ts';
+import { GGML_BF16, GGML_F16, GGML_F32, quantNameOf } from '../io/ggml-types.ts';
+import { ggufTensorBytes, refuseUnsupportedTypes, type GgufFile, type GgufTensorInfo } from '../io/gguf.ts';
 import type { ModelConfig } from './config.ts';
 import { weightTable, type WeightDtype, type WeightEntry, type WeightSource } from './weights.ts';
 
@@ -68,18 +68,21 @@ export function unpermuteRows(raw: Uint8Array, rows: number, rowBytes: number, h
 
 const GGML_DTYPES = new Map<number, WeightDtype>([[GGML_F32, 'f32'], [GGML_F16, 'f16'], [GGML_BF16, 'bf16']]);
 
-/** The tensors of a GGUF llama file in HF names and layout (views, except the un-permuted q/k). */
+/**
+ * The tensors of a GGUF llama file in HF names and layout (views, except the un-permuted q/k).
+ * Quantized tensors keep their blocks (dtype `q4_k`, …): a block lies inside one row, so the q/k
+ * un-permutation moves whole rows of bytes.
+ */
 export function weightsFromGguf(file: GgufFile, bytes: Uint8Array, config: ModelConfig): WeightSource {
+  refuseUnsupportedTypes(file);
   const entries = new Map<string, WeightEntry>();
   for (const t of file.tensors) {
     const name = ggufToHfName(t.name);
     if (name === null) {
       throw new FormatError(file.source, `tensor '${t.name}' is not part of a llama model as tsugiki knows it; the file may be another architecture`);
     }
-    const dtype = GGML_DTYPES.get(t.type);
-    if (!dtype) {
-      throw new FormatError(file.source, `tensor '${t.name}' is ${t.typeName}; tsugiki reads F32, F16 and BF16 GGUF files for now — convert with llama.cpp's convert_hf_to_gguf.py --outtype f16`);
-    }
+    const dtype = GGML_DTYPES.get(t.type) ?? quantNameOf(t.type);
+    if (!dtype) throw new FormatError(file.source, `tensor '${t.name}' is ${t.typeName}, a type tsugiki does not read`);
     const shape = [...t.dims].reverse();
     const raw = () => ggufTensorBytes(file, bytes, t);
     const heads = name.endsWith('q_proj.weight') ? config.heads : name.endsWith('k_proj.weight') ? config.kvHeads : 0;
@@ -89,6 +92,6 @@ export function weightsFromGguf(file: GgufFile, bytes: Uint8Array, config: Model
 }
 
 function unpermuted(t: GgufTensorInfo, raw: () => Uint8Array, shape: number[], headDim: number): () => Uint8Array {
-  const [rows, cols] = shape;
-  return () => unpermuteRows(raw(), rows, (t.byteLength / (rows * cols)) * cols, headDim);
+  const rows = shape[0];
+  return () => unpermuteRows(raw(), rows, t.byteLength / rows, headDim);
 }

@@ -1,7 +1,7 @@
 /** Node-only model loading from a path (kept apart so the browser bundle never imports node:fs). */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { loadModelFiles, type LoadedModel } from './load-source.ts';
+import { isGgufBytes, loadModelFiles, type LoadedModel } from './load-source.ts';
 
 /** Files of an HF folder worth reading: configs, tokenizer files and safetensors weights. */
 const WANTED = /^(config\.json|generation_config\.json|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json|model\.safetensors\.index\.json|.*\.safetensors)$/;
@@ -15,8 +15,10 @@ export function loadModelFromPath(path: string): LoadedModel {
     throw new Error(`${path}: no such file or folder; give a .gguf file or a folder with config.json, *.safetensors and tokenizer.json`);
   }
   if (!isDir) {
-    if (!path.toLowerCase().endsWith('.gguf')) throw new Error(`${path}: is a file but not a .gguf; give a .gguf file or a Hugging Face model folder`);
-    return loadModelFiles({ [basename(path)]: new Uint8Array(readFileSync(path)) }, path);
+    const bytes = new Uint8Array(readFileSync(path));
+    // ollama keeps GGUF files as blobs without the extension (~/.ollama/models/blobs/sha256-…).
+    if (!path.toLowerCase().endsWith('.gguf') && !isGgufBytes(bytes)) throw new Error(`${path}: is a file but not a .gguf; give a .gguf file or a Hugging Face model folder`);
+    return loadModelFiles({ [basename(path)]: bytes }, path);
   }
   const files: Record<string, Uint8Array> = {};
   for (const name of readdirSync(path)) {

@@ -10,6 +10,7 @@ import { parseGguf } from '../io/gguf.ts';
 import { tokenizerFromGguf, tokenizerFromHf, type Tokenizer } from '../data/tokenizer.ts';
 import { configFromGguf, configFromHf, expectedTensors, type ModelConfig } from './config.ts';
 import { weightsFromGguf } from './gguf-llama.ts';
+import type { BaseQuantReport } from './quantize-base.ts';
 import { weightsFromSafetensors, type WeightSource } from './weights.ts';
 
 export interface LoadedModel {
@@ -19,6 +20,8 @@ export interface LoadedModel {
   format: 'gguf' | 'safetensors';
   /** The name the model was loaded from (file or folder), for messages. */
   source: string;
+  /** Set when the weights were quantized at load (a 4-bit base, src/model/quantize-base.ts). */
+  baseQuant?: BaseQuantReport;
 }
 
 function parseJson(bytes: Uint8Array, where: string): unknown {
@@ -73,11 +76,24 @@ function loadHfFolder(files: Record<string, Uint8Array>, source: string): Loaded
   return { config, weights, tokenizer, format: 'safetensors', source };
 }
 
+/** Whether bytes start with the GGUF magic (an ollama blob `sha256-…` is a GGUF file without the extension). */
+export function isGgufBytes(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x47 && bytes[1] === 0x47 && bytes[2] === 0x55 && bytes[3] === 0x46;
+}
+
+/** The files with a lone GGUF file that lacks the `.gguf` extension (ollama's blobs) named `<name>.gguf`. */
+export function withGgufName(files: Record<string, Uint8Array>): Record<string, Uint8Array> {
+  const names = Object.keys(files);
+  if (names.length !== 1 || names[0].toLowerCase().endsWith('.gguf') || !isGgufBytes(files[names[0]])) return files;
+  return { [`${names[0]}.gguf`]: files[names[0]] };
+}
+
 /**
  * A model from its files. `files` maps names (relative to the model folder) to bytes; a single
  * entry ending in `.gguf` is read as a GGUF model.
  */
-export function loadModelFiles(files: Record<string, Uint8Array>, sourceName: string): LoadedModel {
+export function loadModelFiles(given: Record<string, Uint8Array>, sourceName: string): LoadedModel {
+  const files = withGgufName(given);
   const ggufs = Object.keys(files).filter((n) => n.toLowerCase().endsWith('.gguf'));
   if (ggufs.length > 1) throw new FormatError(sourceName, `holds ${ggufs.length} .gguf files (${ggufs.join(', ')}); choose one`);
   if (ggufs.length === 1) return loadGguf(files[ggufs[0]], ggufs[0]);

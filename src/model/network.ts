@@ -32,6 +32,8 @@ export interface NetworkOptions {
   recompute?: number;
   /** Rows of the LM head at once (default: plan.ts headChunkRows). */
   headRows?: number;
+  /** Frozen weights bigger than this are stored in row windows (default: the device's binding limit). */
+  maxWeightBinding?: number;
 }
 
 interface StepSettings {
@@ -85,7 +87,7 @@ export class Network {
   }
 
   static async create(gpu: Gpu, model: LoadedModel, opts: NetworkOptions): Promise<Network> {
-    const weights = uploadWeights(gpu, model.config, model.weights);
+    const weights = uploadWeights(gpu, model.config, model.weights, opts.maxWeightBinding);
     const net = new Network(gpu, model, weights, opts);
     await gpu.sync(`loading ${model.source} onto the GPU`);
     return net;

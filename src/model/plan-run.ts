@@ -19,7 +19,8 @@
  * Validation (forward-only steps between training steps) reuses these buffers; its own recorder
  * and token-loss scratch are not counted.
  */
-import { GGML_BF16, GGML_F16, GGML_F32, GGML_TYPES } from '../io/ggml-types.ts';
+import { GGML_BF16, GGML_F16, GGML_F32, GGML_TYPES, QUANT_TYPE_IDS } from '../io/ggml-types.ts';
+import { planRowWindows } from './gpu-weights.ts';
 import { gradNormPartials } from '../kernels/grad-norm.ts';
 import { UNIFORM_ALIGN, uniformBufferBytes } from '../gpu/recorder.ts';
 import { planAdapterLayout } from '../lora/layout.ts';
@@ -31,19 +32,25 @@ import { OPTIMIZER_DISPATCHES, stepDispatches } from './plan-dispatches.ts';
 import { planMemory, type MemoryPlan } from './plan.ts';
 
 /**
- * Whether a frozen weight bigger than one storage binding can still be used (split across
- * bindings by the matmul and embedding kernels). Until then the binding limit applies to weights too.
+ * A frozen weight bigger than one storage binding is stored in row windows (gpu-weights.ts), which
+ * the matmul and embedding kernels loop over: the binding limit does not apply to weights.
  */
-export const WEIGHTS_SPLIT_ACROSS_BINDINGS = false;
+export const WEIGHTS_SPLIT_ACROSS_BINDINGS = true;
 
 /** Bytes a page can count on from most laptop GPUs (browsers do not say how much a GPU has). */
 export const DEFAULT_GPU_BUDGET_BYTES = 4 * 1024 ** 3;
 
-/** 'source': every weight as stored; '4bit': the blocks' linear weights in Q4_K (embeddings and norms as stored). */
+/**
+ * 'source': every weight as stored; '4bit': as src/model/quantize-base.ts quantizes at load: the
+ * blocks' linear weights in Q4_K, the embeddings (and an untied head) in Q6_K, norms as stored.
+ */
 export type BaseWeights = 'source' | '4bit';
 
 export const GGML_Q4_K = 12;
 const GGML_Q5_0 = 6;
+const GGML_Q6_K = 14;
+const GGML_Q8_0 = 8;
+const EMBEDDING = /(^|\.)(embed_tokens|wte)\.weight$|^lm_head\.weight$/;
 const LINEAR_BIAS = /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj|c_attn|c_proj|c_fc)\.bias$/;
 const FUSED_QKV = /\.attn\.c_attn\.(weight|bias)$/;
 
@@ -108,14 +115,20 @@ export function ggmlBytes(type: number, shape: readonly number[]): number {
   return rows * Math.ceil(cols / t.blockSize) * t.typeSize;
 }
 
-/** Q4_K for rows of whole 256-blocks; llama.cpp's quantizer falls back to Q5_0 for other widths. */
-function fourBitType(cols: number, stored: number): number {
-  if (cols % 256 === 0) return GGML_Q4_K;
-  return cols % 32 === 0 ? GGML_Q5_0 : stored;
+/**
+ * quantize-base.ts's choice for a weight of `cols` columns: Q4_K (embeddings Q6_K) for rows of
+ * whole 256-blocks, Q5_0 (embeddings Q8_0) for whole 32-blocks, else as stored. It switches a
+ * weight to Q6_K / Q8_0 when Q4_K / Q5_0 measure a large error on it; the plan assumes they do not.
+ */
+function fourBitType(name: string, cols: number, stored: number): number {
+  const embedding = EMBEDDING.test(name);
+  if (cols % 256 === 0) return embedding ? GGML_Q6_K : GGML_Q4_K;
+  if (cols % 32 === 0) return embedding ? GGML_Q8_0 : GGML_Q5_0;
+  return stored;
 }
 
 /** The frozen weights as uploadWeights lays them out, one entry per GPU buffer. */
-export function planWeights(config: ModelConfig, o: { base?: BaseWeights; weightType?: (name: string) => number } = {}): PlannedOwnerBuffer[] {
+export function planWeights(config: ModelConfig, o: { base?: BaseWeights; weightType?: (name: string) => number; maxBindingBytes?: number } = {}): PlannedOwnerBuffer[] {
   const stored = o.weightType ?? (() => torchDtypeType(config.torchDtype));
   const linear = new Set<string>();
   for (let l = 0; l < config.layers; l++) for (const m of layerLinears(config)) linear.add(`${layerPrefix(config, l)}${m.path}.weight`);
@@ -128,19 +141,32 @@ export function planWeights(config: ModelConfig, o: { base?: BaseWeights; weight
       continue;
     }
     let type = stored(name);
-    if (o.base === '4bit' && linear.has(name)) type = fourBitType(shape[1], type);
+    if (shape.length === 1 && isQuantizedType(type)) {
+      out.push({ label, bytes: align16(shape[0] * 4) }); // widened to f32 at upload
+      continue;
+    }
+    if (o.base === '4bit' && shape.length === 2 && (linear.has(name) || EMBEDDING.test(name)) && !isQuantizedType(type)) type = fourBitType(name, shape[1], type);
     if (config.arch === 'gpt2' && FUSED_QKV.test(name)) {
       for (let p = 0; p < 3; p++) out.push({ label, bytes: align16(ggmlBytes(type, [shape[0] / 3, shape[1]])) });
       continue;
     }
-    out.push({ label, bytes: align16(ggmlBytes(type, shape)) });
+    const bytes = ggmlBytes(type, shape);
+    if (o.maxBindingBytes !== undefined && bytes > o.maxBindingBytes && shape.length === 2) {
+      // Row windows, each its own buffer (gpu-weights.ts uploadWeight).
+      const rowBytes = bytes / shape[0];
+      for (const [, n] of planRowWindows(shape[0], rowBytes, o.maxBindingBytes)) out.push({ label, bytes: align16(n * rowBytes) });
+      continue;
+    }
+    out.push({ label, bytes: align16(bytes) });
   }
   return out;
 }
 
-const GGML_OF: Record<string, number> = { f32: GGML_F32, f16: GGML_F16, bf16: GGML_BF16 };
+const isQuantizedType = (type: number) => type !== GGML_F32 && type !== GGML_F16 && type !== GGML_BF16;
 
-/** The ggml type id of each stored tensor of a checkpoint. */
+const GGML_OF: Record<string, number> = { f32: GGML_F32, f16: GGML_F16, bf16: GGML_BF16, ...QUANT_TYPE_IDS };
+
+/** The ggml type id of each stored tensor of a checkpoint (f32/f16/bf16 or a quantized block type). */
 export function weightTypeOf(source: WeightSource): (name: string) => number {
   return (name) => {
     const dtype = source.info(name).dtype;
@@ -167,7 +193,7 @@ function planWith(config: ModelConfig, o: RunPlanOptions, recompute: number): Ru
   const { floats: P, adapted } = adapterFloats(config, o.adapter);
   const rank = o.adapter && P > 0 ? o.adapter.rank : null;
   const acts = planMemory(config, { B, T, training: o.training, rank, adapted, recompute, headRows: o.headRows });
-  const buffers: PlannedOwnerBuffer[] = [...planWeights(config, o)];
+  const buffers: PlannedOwnerBuffer[] = [...planWeights(config, { ...o, maxBindingBytes: o.maxBindingBytes === Infinity ? undefined : o.maxBindingBytes })];
   const add = (label: string, bytes: number) => buffers.push({ label, bytes: align16(bytes) });
   if (P > 0) add('adapter.params', 4 * P);
   if (o.training && P > 0) {

@@ -9,12 +9,19 @@
  * `attn.c_attn` stays fused: [3C, C], q rows then k rows then v rows.
  */
 import { FormatError } from '../io/errors.ts';
+import { dequantize } from '../io/ggml-dequant.ts';
+import { quantBlock, QUANT_NAMES, type QuantName } from '../io/ggml-types.ts';
 import { bf16ToF32, f16ToF32 } from '../io/halfs.ts';
 import { parseSafetensors, type SafeDtype, type SafetensorsFile } from '../io/safetensors.ts';
 import { parseShardIndex } from '../io/safetensors-index.ts';
 import type { Arch } from './config.ts';
 
-export type WeightDtype = 'f32' | 'f16' | 'bf16';
+/** Float dtypes, or a ggml block format kept quantized (GGUF files only; rows are whole blocks). */
+export type WeightDtype = 'f32' | 'f16' | 'bf16' | QuantName;
+
+export function isQuantized(dtype: WeightDtype): dtype is QuantName {
+  return (QUANT_NAMES as string[]).includes(dtype);
+}
 
 export interface WeightInfo {
   /** HF shape: [out, in] for linear weights. */
@@ -36,15 +43,27 @@ export interface WeightSource {
   toF32(name: string): Float32Array;
 }
 
-export const DTYPE_BYTES: Record<WeightDtype, number> = { f32: 4, f16: 2, bf16: 2 };
+export const DTYPE_BYTES: Record<'f32' | 'f16' | 'bf16', number> = { f32: 4, f16: 2, bf16: 2 };
+
+/** Bytes of a tensor of this shape and dtype (quantized: whole blocks along the last dimension). */
+export function weightBytesOf(shape: readonly number[], dtype: WeightDtype): number {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!isQuantized(dtype)) return n * DTYPE_BYTES[dtype];
+  const { blockSize, typeSize } = quantBlock(dtype);
+  return (n / blockSize) * typeSize;
+}
 
 export interface WeightEntry extends WeightInfo {
   /** Produces the tensor's bytes in HF layout. */
   read(): Uint8Array;
 }
 
-/** Raw bytes of one dtype → f32 (always a new array). */
+/** Raw bytes of one dtype → f32 (always a new array); quantized blocks are dequantized. */
 export function bytesToF32(raw: Uint8Array, dtype: WeightDtype): Float32Array {
+  if (isQuantized(dtype)) {
+    const { blockSize, typeSize } = quantBlock(dtype);
+    return Float32Array.from(dequantize(dtype, raw, (raw.length / typeSize) * blockSize));
+  }
   const copy = new ArrayBuffer(raw.length);
   new Uint8Array(copy).set(raw);
   if (dtype === 'f32') return new Float32Array(copy);
@@ -89,7 +108,7 @@ export function weightTable(source: string, entries: Map<string, WeightEntry>): 
   };
 }
 
-const SAFE_DTYPES: Record<SafeDtype, WeightDtype> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
+const SAFE_DTYPES: Record<SafeDtype, 'f32' | 'f16' | 'bf16'> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
 const GPT2_CONV1D = /^transformer\.h\.\d+\.(attn\.c_attn|attn\.c_proj|mlp\.c_fc|mlp\.c_proj)\.weight$/;
 const GPT2_TOP = /^(wte|wpe|h|ln_f)\./;
 /** Non-parameter buffers some checkpoints carry: GPT-2's causal masks, old Llama inv_freq. */
@@ -144,4 +163,22 @@ export function weightsFromSafetensors(files: Record<string, Uint8Array>, arch: 
     }
   }
   return weightTable(source, entries);
+}
+
+/**
+ * How the checkpoint stores its weights: tensor count per dtype (upper case: `Q4_K`, `F16`), and a
+ * one-line summary for people (`quantized: Q4_K, Q6_K`, or the float dtype most bytes are in).
+ */
+export function weightPrecision(weights: WeightSource): { types: Record<string, number>; summary: string } {
+  const types: Record<string, number> = {};
+  const bytes = new Map<WeightDtype, number>();
+  for (const name of weights.names()) {
+    const { dtype, shape } = weights.info(name);
+    types[dtype.toUpperCase()] = (types[dtype.toUpperCase()] ?? 0) + 1;
+    bytes.set(dtype, (bytes.get(dtype) ?? 0) + weightBytesOf(shape, dtype));
+  }
+  const quantized = [...bytes.keys()].filter(isQuantized).sort();
+  if (quantized.length > 0) return { types, summary: `quantized: ${quantized.map((q) => q.toUpperCase()).join(', ')}` };
+  const main = [...bytes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'f32';
+  return { types, summary: main };
 }

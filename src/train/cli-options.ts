@@ -10,7 +10,7 @@ export const TRAIN_VALUED = [
   'seq-len', 'warmup', 'schedule', 'weight-decay', 'max-grad-norm', 'optimizer', 'seed', 'val-split', 'init-adapter',
   'input-column', 'output-column', 'eval-every', 'patience', 'resume', 'memory-budget',
 ] as const;
-export const TRAIN_FLAGS = ['rslora', 'no-shuffle', 'json', 'recompute', 'no-recompute'] as const;
+export const TRAIN_FLAGS = ['rslora', 'no-shuffle', 'json', 'recompute', 'no-recompute', 'base-4bit'] as const;
 
 /** --recompute / --no-recompute (neither: 'auto', on only when the run would not fit the budget). */
 export function recomputeFromArgs(a: ParsedArgs): 'auto' | 'on' | 'off' {

@@ -5,7 +5,8 @@
  *                (GPT-2 Conv1D stays [in, out]), its config.json, and the tokenizer and
  *                generation files copied when present.
  *   GGUF source: model.safetensors in Hugging Face names and layout (the loader already renamed
- *                blk.N.* and un-permuted Q/K), dtypes kept (f32/f16/bf16); config.json derived from
+ *                blk.N.* and un-permuted Q/K), dtypes kept (f32/f16/bf16; quantized tensors are
+ *                dequantized to f32, merged, and written as f32); config.json derived from
  *                the GGUF config as a LlamaForCausalLM; tokenizer.json + tokenizer_config.json
  *                written from the GGUF SentencePiece vocabulary (src/onnx/tokenizer-json.ts).
  *
@@ -47,11 +48,12 @@ export function checkpointTensors(files: Record<string, Uint8Array>, source: str
   return out;
 }
 
-/** The tensors of a GGUF model in HF names and layout, in their source dtype. */
+/** The tensors of a GGUF model in HF names and layout, in their source dtype (quantized ones dequantized to f32). */
 export function ggufTensors(model: LoadedModel): SafeTensorInput[] {
   return model.weights.names().map((name) => {
     const info = model.weights.info(name);
     const dtype = SAFE[info.dtype];
+    if (!dtype) return { name, dtype: 'F32', shape: info.shape, data: model.weights.toF32(name) };
     return { name, dtype, shape: info.shape, data: typed(model.weights.bytes(name), dtype) };
   });
 }

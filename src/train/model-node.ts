@@ -9,7 +9,7 @@ import { NodeHubCache } from '../io/cache-node.ts';
 import { downloadFile, type DownloadProgress } from '../io/hub.ts';
 import { parseHubId } from '../io/hub-id.ts';
 import { parseShardIndex } from '../io/safetensors-index.ts';
-import { loadModelFiles, type LoadedModel } from '../model/load-source.ts';
+import { loadModelFiles, withGgufName, type LoadedModel } from '../model/load-source.ts';
 import { loadModelFromPath } from '../model/load-node.ts';
 
 export interface ModelArg {
@@ -65,6 +65,6 @@ export async function loadModelArg(arg: string, onProgress?: (e: DownloadProgres
   }
   const model = loadModelFromPath(arg);
   const isDir = existsSync(arg) && statSync(arg).isDirectory();
-  const files = !isDir ? { [basename(arg)]: new Uint8Array(readFileSync(arg)) } : model.format === 'safetensors' ? folderFiles(arg) : {};
+  const files = !isDir ? withGgufName({ [basename(arg)]: new Uint8Array(readFileSync(arg)) }) : model.format === 'safetensors' ? folderFiles(arg) : {};
   return { model, baseModel: arg, files };
 }

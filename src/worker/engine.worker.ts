@@ -5,7 +5,7 @@ import { compare } from './compare-handlers.ts';
 import { exportAdapter, exportMerged, importAdapter } from './export-handlers.ts';
 import { exportOnnxZip, verifyOnnx } from './onnx-handlers.ts';
 import { exportGgufAdapter, exportGgufMerged, exportGpuServer } from './gguf-handlers.ts';
-import { bytesOf, clearCache, downloadModel, listCache, loadFromFiles } from './model-handlers.ts';
+import { bytesOf, clearCache, downloadModel, listCache, loadFromFiles, quantizeHeldBase } from './model-handlers.ts';
 import type { CallKind, Calls, Request, Response } from './protocol.ts';
 import { getGpu } from './session.ts';
 import { train, trainControl } from './train-handlers.ts';
@@ -20,6 +20,7 @@ const handlers: Handlers = {
   'self-test': async () => gpuSelfTest(await getGpu()),
   'load-files': async (req) => loadFromFiles(bytesOf(req.files), req.sourceName),
   'download-model': (req, progress) => downloadModel(req.repo, req.files, progress, req.token),
+  'quantize-base': async () => quantizeHeldBase(),
   'cache-list': () => listCache(),
   'cache-clear': () => clearCache(),
   train: (req, progress) => train(req.run, progress),

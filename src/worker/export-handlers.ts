@@ -8,6 +8,7 @@ import type { AdapterInfo, ExportInfo } from './protocol.ts';
 import { dropInference } from './compare-handlers.ts';
 import { requireAdapter, requireModel, session } from './session.ts';
 import { mergedModelFiles } from '../train/merge-files.ts';
+import { weightPrecision } from '../model/weights.ts';
 
 /** A file-name-safe form of a model name (`owner/name` or `x.gguf` → `name`). */
 export const slug = (name: string) => name.split('/').pop()!.replace(/\.gguf$/i, '').replace(/[^A-Za-z0-9._-]+/g, '-');
@@ -24,6 +25,7 @@ export function exportAdapter(info: ExportInfo): { zip: ArrayBuffer; fileName: s
     baseModel: session.modelName,
     adapter: a.cfg,
     trainableParams: trainableParams(a.layout.entries, a.cfg.rank),
+    basePrecision: `${weightPrecision(model.weights).summary}${model.baseQuant ? ' (4-bit base, quantized at load; merge into the original weights)' : ''}`,
     data: { file: info.dataFile, trainRows: info.trainRows, validationRows: info.validationRows },
     training: info.training,
     metrics: info.metrics,

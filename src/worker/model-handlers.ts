@@ -1,7 +1,8 @@
 import { BrowserHubCache } from '../io/cache-browser.ts';
 import { parseGguf } from '../io/gguf.ts';
 import { downloadFile, type DownloadProgress } from '../io/hub.ts';
-import { loadModelFiles } from '../model/load-source.ts';
+import { loadModelFiles, withGgufName } from '../model/load-source.ts';
+import { quantizeBase } from '../model/quantize-base.ts';
 import type { HubCacheEntry } from '../io/hub-cache.ts';
 import { summarizeModel, tokenizerSourceOf } from './model-summary.ts';
 import type { ModelSummary } from './protocol.ts';
@@ -16,11 +17,12 @@ const IGNORED = /\.(bin|pt|pth|h5|msgpack|onnx|md|txt|png|jpg|gitattributes)$/i;
  * which belonged to the old one); on failure the previous model stays.
  */
 export function loadFromFiles(files: Record<string, Uint8Array>, name: string): ModelSummary {
-  const used: Record<string, Uint8Array> = {};
+  let used: Record<string, Uint8Array> = {};
   for (const [path, bytes] of Object.entries(files)) {
     const base = path.split('/').pop() ?? path;
     if (!IGNORED.test(base)) used[base] = bytes;
   }
+  used = withGgufName(used); // an ollama blob (sha256-…) is a GGUF file without the extension
   const model = loadModelFiles(used, name);
   const gguf = Object.keys(used).find((n) => n.toLowerCase().endsWith('.gguf'));
   const tokenizer = tokenizerSourceOf(used, gguf ? parseGguf(used[gguf], gguf).metadata : null);
@@ -34,6 +36,19 @@ export function loadFromFiles(files: Record<string, Uint8Array>, name: string): 
   session.lastRun = null;
   dropInference();
   return summary;
+}
+
+/** The held model with its weights quantized at load (a 4-bit base); the adapter, if any, stays. */
+export function quantizeHeldBase(): ModelSummary {
+  const held = session.model;
+  if (!held || !session.files) throw new Error('Load a model first: the 4-bit base quantizes the loaded model.');
+  const { model } = quantizeBase(held);
+  const gguf = Object.keys(session.files).find((n) => n.toLowerCase().endsWith('.gguf'));
+  const tokenizer = tokenizerSourceOf(session.files, gguf ? parseGguf(session.files[gguf], gguf).metadata : null);
+  const fileBytes = Object.values(session.files).reduce((n, b) => n + b.length, 0);
+  session.model = model;
+  dropInference();
+  return summarizeModel(model, session.modelName, fileBytes, tokenizer);
 }
 
 export function bytesOf(buffers: Record<string, ArrayBuffer>): Record<string, Uint8Array> {

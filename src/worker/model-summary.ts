@@ -1,8 +1,7 @@
 import type { LoadedModel } from '../model/load-source.ts';
 import { loraTargets, parameterCount } from '../model/config.ts';
+import { weightBytesOf, weightPrecision } from '../model/weights.ts';
 import type { ModelSummary, TokenizerSource } from './protocol.ts';
-
-const DTYPE_BYTES = { f32: 4, f16: 2, bf16: 2 } as const;
 
 /** The GGUF metadata keys the tokenizer reads (the rest of the metadata stays in the worker). */
 function ggufTokenizerMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
@@ -17,7 +16,7 @@ export function summarizeModel(model: LoadedModel, name: string, fileBytes: numb
   const dtypes = new Map<string, number>();
   for (const n of model.weights.names()) {
     const info = model.weights.info(n);
-    const bytes = info.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[info.dtype];
+    const bytes = weightBytesOf(info.shape, info.dtype);
     weightBytes += bytes;
     dtypes.set(info.dtype, (dtypes.get(info.dtype) ?? 0) + bytes);
   }
@@ -28,6 +27,8 @@ export function summarizeModel(model: LoadedModel, name: string, fileBytes: numb
     config: model.config,
     params: parameterCount(model.config),
     dtype,
+    precision: weightPrecision(model.weights).summary,
+    baseQuant: model.baseQuant ? { bytesBefore: model.baseQuant.bytesBefore, bytesAfter: model.baseQuant.bytesAfter, types: model.baseQuant.types } : null,
     weightBytes,
     fileBytes,
     loraTargets: loraTargets(model.config),

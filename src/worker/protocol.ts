@@ -29,8 +29,12 @@ export interface ModelSummary {
   format: 'gguf' | 'safetensors';
   config: ModelConfig;
   params: number;
-  /** Weight precision as stored (f32, f16, bf16). */
+  /** Weight precision as stored (f32, f16, bf16, or the quantized type most bytes are in). */
   dtype: string;
+  /** The stored precision for people: `f16`, or `quantized: Q4_K, Q6_K`. */
+  precision: string;
+  /** When the weights were quantized at load (a 4-bit base): GPU bytes before and after, formats chosen. */
+  baseQuant: { bytesBefore: number; bytesAfter: number; types: Record<string, number> } | null;
   /** Bytes the frozen weights take on the GPU (source precision). */
   weightBytes: number;
   /** Bytes of the files read. */
@@ -158,6 +162,8 @@ export interface Calls {
   'load-files': { args: { files: Record<string, ArrayBuffer>; sourceName: string }; result: ModelSummary; progress: never };
   /** Downloads (or reads from the browser cache) a curated Hub model, then loads it; `token` (gated models) goes only to the Hub. */
   'download-model': { args: { repo: string; files: string[]; token?: string }; result: ModelSummary; progress: DownloadProgress };
+  /** Quantizes the loaded full-precision model's weights (a 4-bit base); the adapter stays. */
+  'quantize-base': { args: Empty; result: ModelSummary; progress: never };
   'cache-list': { args: Empty; result: HubCacheEntry[]; progress: never };
   'cache-clear': { args: Empty; result: null; progress: never };
   /** A training run; events stream as progress until it ends. */

@@ -6,6 +6,7 @@ import { run as info } from '../../src/cli/commands/info.ts';
 import { run as generateCmd } from '../../src/cli/commands/generate.ts';
 import { run as evalCmd } from '../../src/cli/commands/eval.ts';
 import { run as trainCmd } from '../../src/cli/commands/train.ts';
+import { parseGguf } from '../../src/io/gguf.ts';
 import { loadModelFromPath } from '../../src/model/load-node.ts';
 import { ReferenceModel } from '../reference/model.ts';
 import { writeTinyModel } from '../helpers/tiny-models.ts';
@@ -23,6 +24,17 @@ describe('tsugiki info / generate / eval', () => {
     expect(j).toMatchObject({ architecture: 'llama', layers: 5, hidden_size: 64, heads: 8, kv_heads: 4, vocab_size: 512, parameters: 292800, dtype: 'float32' });
     expect(j.lora_targets).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
     expect(j.gpu_weight_bytes).toBe(292800 * 4);
+  });
+
+  it('info --json on a Q4_K_M file counts its tensor types and the quantized bytes it keeps on the GPU', async () => {
+    const file = new URL('../../../shared/data/models/quantized/k256-random-Q4_K_M.gguf', import.meta.url).pathname;
+    const { code, out } = await capture(info, [file, '--json']);
+    expect(code).toBe(0);
+    const j = JSON.parse(out);
+    expect(j.weight_types).toEqual({ Q4_K: 13, Q6_K: 3, F32: 5 });
+    // The blocks as stored (each buffer rounded up to 16 bytes): Q4_K is 144 bytes per 256 weights, Q6_K 210.
+    const g = parseGguf(new Uint8Array(readFileSync(file)));
+    expect(j.gpu_weight_bytes).toBe(g.tensors.reduce((n, t) => n + Math.ceil(t.byteLength / 16) * 16, 0));
   });
 
   it('generate --json from BOS writes the reference\'s greedy story', async () => {

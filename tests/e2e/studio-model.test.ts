@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStudio, SHOTS, type StudioPage } from './harness.ts';
 
 const STORIES = fileURLToPath(new URL('../../../shared/data/models/stories260K.gguf', import.meta.url));
+const Q4_0 = fileURLToPath(new URL('../../../shared/data/models/quantized/stories260K-Q4_0.gguf', import.meta.url));
 const LEGACY = fileURLToPath(new URL('../../../shared/data/models/stories260K-gguf-v1-legacy.gguf', import.meta.url));
 
 describe('studio model step in Chromium', () => {
@@ -55,6 +56,25 @@ describe('studio model step in Chromium', () => {
     expect(text).toMatch(/version 1/i);
     expect(text).toContain('Still using stories260K.gguf');
     expect(await page.getByTestId('model-loaded-name').textContent()).toBe('stories260K.gguf');
+  });
+
+  it('turns the loaded F32 model into a 4-bit base and shows the GPU memory it saves', async () => {
+    expect(await page.getByTestId('model-weights').textContent()).toMatch(/^f32, 1\.1\d MiB on the GPU/);
+    await page.getByTestId('base-quant').click();
+    const done = page.getByTestId('base-quant-done');
+    await done.waitFor({ timeout: 60_000 });
+    // stories260K's rows are 64 wide (whole 32-blocks): Q5_0 or Q8_0 by measured error; the 172-wide
+    // down_proj rows and the norms stay F32.
+    expect(await done.textContent()).toMatch(/^4-bit base: the frozen weights take \d+(\.\d+)? KiB on the GPU instead of 1\.1\d MiB \(saves \d+(\.\d+)? KiB; .*Q8_0.*F32/);
+    expect(await page.getByTestId('model-weights').textContent()).toMatch(/^quantized: /);
+    expect(await page.getByTestId('model-loaded-name').textContent()).toBe('stories260K.gguf');
+  });
+
+  it('loads a quantized GGUF (Q4_0 with Q8_0 and F16 tensors) and keeps it quantized on the GPU', async () => {
+    await page.locator('#model-file').setInputFiles(Q4_0);
+    await page.getByText('Model: stories260K-Q4_0.gguf').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('model-weights').textContent()).toMatch(/^quantized: Q4_0, Q8_0, 256\.5 KiB on the GPU/);
+    expect(await page.getByTestId('base-quant').count()).toBe(0);
   });
 
   it('accepts a model file dropped on the drop zone; the data step then counts tokens', async () => {

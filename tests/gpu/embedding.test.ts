@@ -82,7 +82,7 @@ describe('embedding lookup on the GPU', () => {
     const tabU32 = emptyTensor(gpu, 'test.wteu', [V, C], 'u32');
     const out = emptyTensor(gpu, 'test.out', [N, C]);
     expect(() => embeddingLookup(rec, idsF32, tab, out)).toThrow(/embedding: ids is test.idsf f32\[37\] but one of i32 is needed/);
-    expect(() => embeddingLookup(rec, idsI32, tabU32, out)).toThrow(/the table is test.wteu u32\[29, 53\] but a \[V, C\] table of f32, f16 or bf16/);
+    expect(() => embeddingLookup(rec, idsI32, tabU32, out)).toThrow(/the table is test.wteu u32\[29, 53\] but a \[V, C\] table of f32, f16, bf16 or a quantized type/);
     expect(() => positionEmbeddingAdd(rec, idsI32, emptyTensor(gpu, 'test.wpe', [V, C + 1]), out)).toThrow(
       /position embedding: out is test.out f32\[37, 53\] but \[37, 54\] is needed/,
     );

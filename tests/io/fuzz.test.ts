@@ -2,11 +2,12 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { FormatError } from '../../src/io/errors.ts';
-import { ggufTensorToF32, parseGguf } from '../../src/io/gguf.ts';
+import { ggufTensorToF32, isReadableType, parseGguf } from '../../src/io/gguf.ts';
 import { parseSafetensors, tensorToF32, writeSafetensors, type SafeTensorInput } from '../../src/io/safetensors.ts';
 import { buildGguf, type FixtureValue } from './gguf-fixture.ts';
 
 const stories = new Uint8Array(readFileSync(new URL('../../../shared/data/models/stories260K.gguf', import.meta.url)));
+const quantized = new Uint8Array(readFileSync(new URL('../../../shared/data/models/quantized/k256-random-Q4_K_M.gguf', import.meta.url)));
 const RUNS = { seed: 20240611, numRuns: 300 };
 
 /** Runs a reader on hostile bytes: it may succeed or throw a FormatError, nothing else. */
@@ -22,7 +23,7 @@ function onlyFormatErrors(read: () => void): void {
 function readAllGguf(bytes: Uint8Array): void {
   const f = parseGguf(bytes, 'fuzz.gguf');
   for (const t of f.tensors) {
-    if (t.typeName === 'F32' || t.typeName === 'F16' || t.typeName === 'BF16') ggufTensorToF32(f, bytes, t);
+    if (isReadableType(t.type)) ggufTensorToF32(f, bytes, t); // float and quantized (dequantized)
   }
 }
 
@@ -61,6 +62,12 @@ describe('GGUF reader on hostile input', () => {
   it('survives random byte mutations of the header and metadata', () => {
     fc.assert(fc.property(mutations, (edits) => onlyFormatErrors(() => readAllGguf(mutate(stories, 14_176, edits)))), RUNS);
     fc.assert(fc.property(mutations, (edits) => onlyFormatErrors(() => readAllGguf(mutate(fixtureGguf, fixtureGguf.length, edits)))), RUNS);
+  });
+
+  it('survives mutations and truncations of a quantized file (tensor types, dims, block data)', () => {
+    const header = parseGguf(quantized).dataOffset;
+    fc.assert(fc.property(mutations, (edits) => onlyFormatErrors(() => readAllGguf(mutate(quantized, header, edits)))), { ...RUNS, numRuns: 100 });
+    fc.assert(fc.property(fc.nat({ max: quantized.length }), (cut) => onlyFormatErrors(() => readAllGguf(quantized.subarray(0, cut)))), { ...RUNS, numRuns: 30 });
   });
 
   it('survives random bytes after a valid magic and version', () => {

@@ -1,8 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { FormatError } from '../../src/io/errors.ts';
-import { elementCount, findGgufTensor, ggufTensorToF32, parseGguf } from '../../src/io/gguf.ts';
+import { elementCount, findGgufTensor, ggufTensorToF32, parseGguf, refuseUnsupportedTypes } from '../../src/io/gguf.ts';
 import { ggufBool, ggufNumber, ggufNumberArray, ggufString, ggufStringArray, ggufValue } from '../../src/io/gguf-meta.ts';
+import { loadModelFiles } from '../../src/model/load-source.ts';
 import { buildGguf, type FixtureValue } from './gguf-fixture.ts';
 
 const MODELS = new URL('../../../shared/data/models/', import.meta.url);
@@ -119,7 +120,11 @@ describe('hand-built files', () => {
     tensors: [
       { name: 'a.f16', dims: [3], ggmlType: 1, data: h([0x3c00, 0xc000, 0x3800]) },
       { name: 'b.bf16', dims: [2, 1], ggmlType: 30, data: h([0x3f80, 0xc040]) },
-      { name: 'blk.0.attn_q.weight', dims: [256, 1], ggmlType: 12, data: new Uint8Array(144) },
+      // A Q4_K block: d = 1, group 0 scale 1 (min 0), element 0's quant 1, element 32's quant 2 (group 1, scale 0).
+      { name: 'blk.0.attn_q.weight', dims: [256, 1], ggmlType: 12, data: Uint8Array.from({ length: 144 }, (_, i) => ({ 1: 0x3c, 4: 1, 16: 0x21 })[i] ?? 0) },
+      { name: 'blk.0.attn_k.weight', dims: [256, 1], ggmlType: 16, data: new Uint8Array(66) },
+      { name: 'blk.1.attn_k.weight', dims: [256, 1], ggmlType: 16, data: new Uint8Array(66) },
+      { name: 'blk.0.ffn_up.weight', dims: [256, 1], ggmlType: 34, data: new Uint8Array(54) },
     ],
   });
 
@@ -139,8 +144,19 @@ describe('hand-built files', () => {
     expect(Array.from(ggufTensorToF32(f, bytes, findGgufTensor(f, 'b.bf16')))).toEqual([1, -3]);
     const q = findGgufTensor(f, 'blk.0.attn_q.weight');
     expect([q.typeName, q.byteLength]).toEqual(['Q4_K', 144]);
-    expect(errorOf(() => ggufTensorToF32(f, bytes, q)).message).toBe(
-      "model.gguf: tensor 'blk.0.attn_q.weight' is Q4_K; tsugiki reads F32, F16 and BF16 GGUF files for now — convert with llama.cpp's convert_hf_to_gguf.py --outtype f16",
+    const values = ggufTensorToF32(f, bytes, q);
+    expect([values.length, values[0], values[1], values[32], values.reduce((a, b) => a + Math.abs(b), 0)]).toEqual([256, 1, 0, 0, 1]);
+  });
+
+  it('refuses types it does not read, naming them, their tensors and what to download', () => {
+    const f = parseGguf(bytes);
+    const started = performance.now();
+    expect(errorOf(() => refuseUnsupportedTypes(f)).message).toBe(
+      "model.gguf: holds 2 IQ2_XXS tensors ('blk.0.attn_k.weight', 'blk.1.attn_k.weight') and 1 TQ1_0 tensor ('blk.0.ffn_up.weight'), a type tsugiki does not read; it reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and the K-quants Q2_K–Q6_K (the *_K_S, *_K_M and *_K_L files) — download a Q4_K_M or Q8_0 file of the same model",
+    );
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(errorOf(() => ggufTensorToF32(f, bytes, findGgufTensor(f, 'blk.0.ffn_up.weight'))).message).toBe(
+      "model.gguf: tensor 'blk.0.ffn_up.weight' is TQ1_0, a type tsugiki does not read; download a Q4_K_M, Q8_0 or F16 file of the same model",
     );
   });
 
@@ -155,5 +171,50 @@ describe('hand-built files', () => {
     expect(errorOf(() => parseGguf(truncated.subarray(0, truncated.length - 10))).message).toMatch(/tensor 'w' needs bytes \d+ to \d+ but the file is \d+ bytes; it is truncated/);
     const dup = buildGguf({ metadata: [['k', { type: 'u8', value: 1 }], ['k', { type: 'u8', value: 2 }]], tensors: [] });
     expect(errorOf(() => parseGguf(dup)).message).toMatch(/'k' appears twice/);
+  });
+});
+
+describe('quantized files that cannot load', () => {
+  const q4 = new Uint8Array(readFileSync(new URL('../../../shared/data/models/quantized/stories260K-Q4_0.gguf', import.meta.url)));
+
+  /** The file with every Q4_0 tensor relabelled IQ4_NL (same 18-byte blocks of 32): a type tsugiki does not read. */
+  function relabelled(): Uint8Array {
+    const out = q4.slice();
+    const f = parseGguf(q4);
+    const dv = new DataView(out.buffer);
+    let at = f.dataOffset;
+    for (const t of f.tensors) {
+      if (t.typeName !== 'Q4_0') continue;
+      // name (u64 length + bytes), n_dims u32, dims u64 × n, then the type u32.
+      const name = new TextEncoder().encode(t.name);
+      for (at = 24; at < f.dataOffset; at++) {
+        if (dv.getUint32(at, true) === name.length && name.every((b, i) => out[at + 8 + i] === b)) break;
+      }
+      const typeAt = at + 8 + name.length + 4 + 8 * t.dims.length;
+      expect(dv.getUint32(typeAt, true)).toBe(2);
+      dv.setUint32(typeAt, 20, true);
+    }
+    return out;
+  }
+
+  it('an IQ4_NL model is refused in under a second, naming the type, the first tensors and the count', () => {
+    const bytes = relabelled();
+    const started = performance.now();
+    const message = errorOf(() => loadModelFiles({ 'model.gguf': bytes }, 'model.gguf')).message;
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(message).toBe(
+      "model.gguf: holds 31 IQ4_NL tensors ('token_embd.weight', 'blk.0.attn_k.weight', 'blk.0.attn_output.weight', …), a type tsugiki does not read; it reads F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and the K-quants Q2_K–Q6_K (the *_K_S, *_K_M and *_K_L files) — download a Q4_K_M or Q8_0 file of the same model",
+    );
+  });
+
+  it('an ollama blob (a GGUF file named sha256-… without the extension) loads as GGUF', () => {
+    const model = loadModelFiles({ 'sha256-6a1ad2b0d7c4': q4 }, 'blobs');
+    expect([model.format, model.source, model.weights.info('model.layers.0.self_attn.q_proj.weight').dtype]).toEqual(['gguf', 'sha256-6a1ad2b0d7c4.gguf', 'q4_0']);
+    expect(() => loadModelFiles({ 'sha256-00': new Uint8Array(64) }, 'blobs')).toThrow(/config.json/);
+  });
+
+  it('truncated block data names the tensor', () => {
+    const cut = q4.subarray(0, q4.length - 1000);
+    expect(errorOf(() => loadModelFiles({ 'model.gguf': cut }, 'model.gguf')).message).toMatch(/^model.gguf: tensor '[a-z0-9_.]+' needs bytes \d+ to \d+ but the file is \d+ bytes; it is truncated \(download it again\)$/);
   });
 });

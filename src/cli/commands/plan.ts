@@ -1,5 +1,5 @@
 /**
- * `tsugiki plan MODEL [train options] [--base 4bit] [--json]`: the GPU memory a training run of
+ * `tsugiki plan MODEL [train options] [--base-4bit] [--json]`: the GPU memory a training run of
  * these settings will hold at its peak, by owner, from the engine's plan (src/model/plan-run.ts),
  * without a GPU and without running a step. MODEL may be a folder with config.json only.
  */
@@ -12,7 +12,7 @@ import type { ModelConfig } from '../../model/config.ts';
 import { memoryBudgetFromArgs, recomputeFromArgs } from '../../train/cli-options.ts';
 import { DEFAULT_SEQ_LEN, defaultTrainSettings } from '../../train/options.ts';
 
-const USAGE = 'usage: tsugiki plan MODEL [--rank R] [--targets q_proj,v_proj|all-linear] [--layers 0-3] [--batch-size B] [--seq-len T] [--grad-accum N] [--optimizer adamw|sgd] [--recompute|--no-recompute] [--memory-budget GIB] [--base source|4bit] [--json]';
+const USAGE = 'usage: tsugiki plan MODEL [--rank R] [--targets q_proj,v_proj|all-linear] [--layers 0-3] [--batch-size B] [--seq-len T] [--grad-accum N] [--optimizer adamw|sgd] [--recompute|--no-recompute] [--memory-budget GIB] [--base-4bit] [--json]';
 
 export interface PlanSettings {
   batchSize: number;
@@ -46,7 +46,7 @@ export function planText(name: string, s: PlanSettings, p: RunPlan, weightsFrom:
   const k = p.recompute;
   const lines = [
     `${name}: training B=${s.batchSize}, T=${s.seqLen}${s.gradAccum > 1 ? ` ×${s.gradAccum} micro-batches` : ''}, rank ${s.rank} on ${s.targets === 'all-linear' ? 'all linear modules' : s.targets.join(',')}, ` +
-      `${s.base === '4bit' ? '4-bit (Q4_K) block linears, embeddings as stored' : `weights as stored (types from the ${weightsFrom})`}`,
+      `${s.base === '4bit' ? '4-bit base as train --base-4bit quantizes it (Q4_K block linears, Q6_K embeddings)' : `weights as stored (types from the ${weightsFrom})`}`,
     ...OWNERS.filter(([o]) => p.owners[o]).map(([o, what]) => `  ${o.padEnd(12)} ${formatBytes(p.owners[o]).padStart(10)}  ${what}`),
     `  ${'peak'.padEnd(12)} ${formatBytes(p.peakBytes).padStart(10)}  (${p.peakBytes.toLocaleString('en-US')} bytes)`,
     `  recompute: ${k === 0 ? 'off (every activation kept)' : k === 1 ? 'on (each block input kept, blocks recomputed in backward)' : `on (one block input in every ${k} kept, the blocks between recomputed from it)`}` +
@@ -66,7 +66,7 @@ export function planJson(name: string, s: PlanSettings, p: RunPlan): Record<stri
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['rank', 'targets', 'layers', 'batch-size', 'seq-len', 'grad-accum', 'optimizer', 'memory-budget', 'base'], ['json', 'recompute', 'no-recompute']);
+  const args = parseArgs(argv, ['rank', 'targets', 'layers', 'batch-size', 'seq-len', 'grad-accum', 'optimizer', 'memory-budget'], ['json', 'recompute', 'no-recompute', 'base-4bit']);
   const [spec, ...extra] = args.positionals;
   if (!spec || extra.length > 0) throw new UsageError(`give one MODEL (a .gguf file, a folder with config.json, or hf:owner/name).\n${USAGE}`);
   const src = await openPlanSource(spec, (line) => process.stderr.write(`${line}\n`));
@@ -75,8 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   const base = defaultAdapterConfig(c.arch);
   const targets = stringOption(args, 'targets');
   const layers = stringOption(args, 'layers');
-  const baseOpt = stringOption(args, 'base') ?? 'source';
-  if (baseOpt !== 'source' && baseOpt !== '4bit') throw new UsageError(`--base ${baseOpt}: choose source (the weights as stored) or 4bit (Q4_K block linears).`);
+  const baseOpt: BaseWeights = args.options.has('base-4bit') ? '4bit' : 'source';
   const optimizer = stringOption(args, 'optimizer') ?? d.optimizer;
   if (optimizer !== 'adamw' && optimizer !== 'sgd') throw new UsageError(`--optimizer ${optimizer}: choose adamw or sgd.`);
   const s: PlanSettings = {

@@ -19,6 +19,8 @@ import { TRAIN_FLAGS, TRAIN_VALUED, trainOptionsFromArgs } from '../../train/cli
 import { reportJson, reportSummary } from '../../eval/report.ts';
 import { evalLine, evalText, progressText, stepLine } from '../../train/metrics.ts';
 import { loadModelArg } from '../../train/model-node.ts';
+import { quantizeBase } from '../../model/quantize-base.ts';
+import { weightPrecision } from '../../model/weights.ts';
 import type { TrainOptions } from '../../train/options.ts';
 import { Trainer } from '../../train/trainer.ts';
 import { trainPlan } from '../../train/memory-plan.ts';
@@ -52,9 +54,18 @@ export async function run(argv: string[]): Promise<number> {
   const json = args.options.has('json');
   const say = (s: string) => process.stderr.write(`${s}\n`);
 
-  const { model, baseModel, revision } = await loadModelArg(modelArg, (e) => {
+  const loaded = await loadModelArg(modelArg, (e) => {
     if (e.status === 'done') say(`downloaded ${e.file} (${e.loaded} bytes)`);
   });
+  const { baseModel, revision } = loaded;
+  let model = loaded.model;
+  if (args.options.has('base-4bit')) {
+    // QLoRA: the frozen weights quantized at load (src/model/quantize-base.ts); the adapter trains in f32.
+    const q = quantizeBase(model);
+    model = q.model;
+    const types = Object.entries(q.report.types).map(([t, n]) => `${n} ${t}`).join(', ');
+    say(`4-bit base: ${formatBytes(q.report.bytesBefore)} of weights → ${formatBytes(q.report.bytesAfter)} (${types})`);
+  }
   const dataset = parseDataset(readFile(dataPath, '--data'), basename(dataPath), {
     inputColumn: stringOption(args, 'input-column'),
     outputColumn: stringOption(args, 'output-column'),
@@ -132,6 +143,7 @@ export async function run(argv: string[]): Promise<number> {
       last_loss: result.lastLoss, best_val_loss: result.bestValLoss, best_step: result.bestStep,
       val_accuracy: result.lastEval?.val_accuracy ?? null, final_evaluation: evaluation, elapsed_s: result.elapsedS,
       train_rows: d.train.length, val_rows: d.val.length, trainable_params: trainableParams(trainer.layout.entries, options.adapter.rank),
+      base_precision: `${weightPrecision(model.weights).summary}${model.baseQuant ? ' (4-bit base, quantized at load)' : ''}`,
     })}\n`);
   }
   return result.reason === 'non-finite' ? 1 : 0;

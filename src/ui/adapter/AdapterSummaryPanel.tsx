@@ -13,7 +13,8 @@ export function AdapterSummaryPanel() {
   const settings = useStore((s) => s.adapterSettings);
   const gpu = useStore((s) => s.gpu);
   const limits = gpu.status === 'ready' ? gpu.adapter : null;
-  const summary = useMemo(() => adapterSummary(config, settings, limits), [config, settings, limits]);
+  const fourBit = useStore((s) => s.modelSummary?.baseQuant != null);
+  const summary = useMemo(() => adapterSummary(config, settings, limits, fourBit ? '4bit' : 'source'), [config, settings, limits, fourBit]);
   const total = useMemo(() => parameterCount(config), [config]);
   const { memory, verdict } = summary;
   return (

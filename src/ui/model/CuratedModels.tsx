@@ -20,6 +20,11 @@ function useVerdict(m: CuratedModel): { fits: boolean; text: string; bytes: numb
   return { fits: false, text: `too big for this GPU, ${tryThis} (${summary.verdict.advice})`, bytes: summary.memory.totalBytes };
 }
 
+/** Downloads (or reads from the cache) and loads a curated model, quantizing it when it trains on a 4-bit base. */
+async function loadCurated(download: (repo: string, files: string[]) => Promise<boolean>, m: CuratedModel): Promise<void> {
+  if ((await download(m.id, m.files)) && m.base === '4bit') await useStore.getState().quantizeBase();
+}
+
 function CuratedRow({ m, cached }: { m: CuratedModel; cached: boolean }) {
   const busy = useStore((s) => s.modelProgress !== null);
   const current = useStore((s) => s.modelLoaded && s.modelName === m.id);
@@ -37,7 +42,7 @@ function CuratedRow({ m, cached }: { m: CuratedModel; cached: boolean }) {
           Training needs about {formatBytes(verdict.bytes)} of GPU memory: {verdict.text}.
         </p>
       </div>
-      <button type="button" className={current ? 'secondary' : undefined} disabled={busy || current} onClick={() => void download(m.id, m.files)}>
+      <button type="button" className={current ? 'secondary' : undefined} disabled={busy || current} onClick={() => void loadCurated(download, m)}>
         {current ? 'Loaded' : cached ? 'Load from this browser' : 'Download and load'}
       </button>
     </li>

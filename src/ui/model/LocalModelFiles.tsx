@@ -18,9 +18,22 @@ export function LocalModelFiles() {
   return (
     <DropArea title="Or drop model files here" titleId="model-drop-label" testId="model-drop-zone" onDrop={(data) => void load(readDropped(data))}>
       <p className="hint">
-        A <code>.gguf</code> file (unquantized: F32, F16 or BF16), or a Hugging Face folder with <code>config.json</code>, <code>*.safetensors</code> and{' '}
-        <code>tokenizer.json</code>. The files are read in this tab; nothing is uploaded.
+        A <code>.gguf</code> file (F32, F16, BF16 or quantized: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 and the K-quants such as Q4_K_M, kept quantized on the GPU), or a
+        Hugging Face folder with <code>config.json</code>, <code>*.safetensors</code> and <code>tokenizer.json</code>. The files are read in this tab; nothing is uploaded.
       </p>
+      <details className="hint" data-testid="model-gguf-where">
+        <summary>Models you already have in LM Studio or ollama</summary>
+        <p>
+          LM Studio keeps its downloads as <code>.gguf</code> files in <code>~/.lmstudio/models/&lt;publisher&gt;/&lt;model&gt;/</code> (older versions:{' '}
+          <code>~/.cache/lm-studio/models</code>); pick one from there.
+        </p>
+        <p>
+          ollama keeps each model as a GGUF file without an extension: the largest <code>sha256-…</code> file in <code>~/.ollama/models/blobs</code> (on Linux
+          installs as a service, <code>/usr/share/ollama/.ollama/models/blobs</code>; on Windows <code>C:\Users\&lt;you&gt;\.ollama\models\blobs</code>; or
+          under <code>OLLAMA_MODELS</code> when set). The model's manifest in <code>manifests/registry.ollama.ai/library/&lt;name&gt;/&lt;tag&gt;</code> names it: the
+          layer of type <code>application/vnd.ollama.image.model</code>. Drop that file here (the file picker may hide files without an extension).
+        </p>
+      </details>
       <div className="drop-zone-actions">
         <input id="model-file" type="file" multiple accept=".gguf,.json,.safetensors,.jinja" onChange={onPick} disabled={busy} />
         <label htmlFor="model-file" className="file-label">

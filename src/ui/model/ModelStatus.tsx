@@ -80,14 +80,48 @@ export function ModelFacts() {
         <dt>Parameters</dt>
         <dd data-testid="model-params">{m.params.toLocaleString('en-US')}</dd>
         <dt>Weights</dt>
-        <dd>
-          {m.dtype.toUpperCase()}, {formatBytes(m.weightBytes)} on the GPU (files: {formatBytes(m.fileBytes)}, {m.format === 'gguf' ? 'GGUF' : 'safetensors'})
+        <dd data-testid="model-weights">
+          {m.precision}, {formatBytes(m.weightBytes)} on the GPU (files: {formatBytes(m.fileBytes)}, {m.format === 'gguf' ? 'GGUF' : 'safetensors'})
         </dd>
         <dt>Parts LoRA can adapt</dt>
         <dd data-testid="model-targets">{m.loraTargets.join(', ')}</dd>
         <dt>Prompt format</dt>
         <dd>{useStore.getState().useChatTemplate ? "the model's chat template" : 'plain text ("input ### Answer:")'}</dd>
       </dl>
+      <BaseQuantControl />
     </div>
+  );
+}
+
+/** Bytes of a Q4_K weight against f16/bf16/f32 (4.5 bits per weight). */
+const Q4_K_BITS = 4.5;
+
+/**
+ * The 4-bit base for a full-precision Llama-family model: its weights quantized at load (Q4_K,
+ * or a wider format where the measured error calls for it), and what that saves on the GPU.
+ */
+function BaseQuantControl() {
+  const m = useStore((s) => s.modelSummary);
+  const busy = useStore((s) => s.modelProgress !== null);
+  if (!m) return null;
+  if (m.baseQuant) {
+    const q = m.baseQuant;
+    const types = Object.entries(q.types).map(([t, n]) => `${n} ${t}`).join(', ');
+    return (
+      <p className="hint" data-testid="base-quant-done">
+        4-bit base: the frozen weights take {formatBytes(q.bytesAfter)} on the GPU instead of {formatBytes(q.bytesBefore)} (saves {formatBytes(q.bytesBefore - q.bytesAfter)}; {types}). LoRA trains in full precision on top; exports state the base precision.
+      </p>
+    );
+  }
+  if (m.precision.startsWith('quantized') || m.config.arch === 'gpt2') return null;
+  const bits = m.dtype === 'f32' ? 32 : 16;
+  const estimate = m.weightBytes * (1 - Q4_K_BITS / bits);
+  return (
+    <p className="hint">
+      <button type="button" data-testid="base-quant" disabled={busy} onClick={() => void useStore.getState().quantizeBase()}>
+        Use a 4-bit base
+      </button>{' '}
+      Quantizes the frozen weights now (QLoRA): about {formatBytes(estimate)} less GPU memory, for a small loss in the base model's accuracy.
+    </p>
   );
 }

@@ -1,8 +1,9 @@
 /**
  * The curated base models: small instruct models that train in a browser tab. Their config.json
  * (the fields tsugiki reads, as published on the Hub) lets the studio show sizes and the engine's
- * memory plan before anything is downloaded. The larger ones train on a 4-bit base: their block
- * linears are quantized to Q4_K when loaded (the download is the published bf16 checkpoint).
+ * memory plan before anything is downloaded. The larger ones train on a 4-bit base: quantized when
+ * loaded (src/model/quantize-base.ts: Q4_K block linears, Q6_K embeddings; the download is the
+ * published bf16 checkpoint).
  */
 import { configFromHf, type ModelConfig } from '../../model/config.ts';
 import { planWeights, type BaseWeights } from '../../model/plan-run.ts';

@@ -58,6 +58,8 @@ export interface ModelSlice {
   downloadModel: (repo: string, files: string[]) => Promise<boolean>;
   refreshCache: () => Promise<void>;
   clearCache: () => Promise<void>;
+  /** Quantizes the loaded full-precision model at load (a 4-bit base); the summary shows what it saved. */
+  quantizeBase: () => Promise<boolean>;
 }
 
 export const createModelSlice: StateCreator<Store, [], [], ModelSlice> = (set, get) => {
@@ -122,6 +124,21 @@ export const createModelSlice: StateCreator<Store, [], [], ModelSlice> = (set, g
         set({ cacheEntries: await getEngine().call('cache-list', {}) });
       } catch {
         set({ cacheEntries: [] });
+      }
+    },
+    quantizeBase: async () => {
+      const name = get().modelSummary?.name ?? 'the model';
+      if (get().modelProgress) return false;
+      set({ modelProgress: { source: name, file: null, loaded: 0, total: 0 }, modelProblem: null });
+      try {
+        set({ modelSummary: await getEngine().call('quantize-base', {}) });
+        return true;
+      } catch (e) {
+        const err = e as EngineError;
+        set({ modelProblem: { source: name, message: err.message, kind: err.errorKind ?? 'internal', tokenSent: false } });
+        return false;
+      } finally {
+        set({ modelProgress: null });
       }
     },
     clearCache: async () => {

@@ -1,0 +1,119 @@
+/**
+ * Matmuls and the embedding lookup on quantized weights (real blocks written by llama.cpp's
+ * quantizer) against the same kernels on the CPU-dequantized weights uploaded as f32, and against
+ * float64 references: x·Wᵀ and dY·W on the tiled and the direct kernel, at shapes that are not
+ * multiples of the tiles.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import type { Tensor } from '../../src/gpu/tensor.ts';
+import { dequantize } from '../../src/io/ggml-dequant.ts';
+import { quantBlock, QUANT_NAMES, quantNameOf, type QuantName } from '../../src/io/ggml-types.ts';
+import { ggufTensorBytes, parseGguf } from '../../src/io/gguf.ts';
+import { embeddingLookup } from '../../src/kernels/embedding.ts';
+import { gemmPlan, linearBackwardInput, linearForward, splitScratchElements } from '../../src/kernels/matmul.ts';
+import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
+import { randomArray } from '../helpers/numeric.ts';
+import { linearDxRef, linearRef } from '../reference/matmul.ts';
+
+const DIR = new URL('../../../shared/data/models/quantized/', import.meta.url);
+const SOURCE: Record<QuantName, string> = {
+  q4_0: 'stories260K-Q4_0', q4_1: 'stories260K-Q4_1', q5_0: 'stories260K-Q5_0', q5_1: 'stories260K-Q5_1', q8_0: 'stories260K-Q8_0',
+  q2_k: 'k256-random-Q2_K', q3_k: 'k256-random-Q3_K_M', q4_k: 'k256-random-Q4_K_M', q5_k: 'k256-random-Q5_K_M', q6_k: 'k256-random-Q6_K',
+};
+
+/** The blocks of the file's token embedding (whole blocks of one type; any run of blocks is valid data). */
+function blocksOf(type: QuantName): Uint8Array {
+  const bytes = new Uint8Array(readFileSync(new URL(`${SOURCE[type]}.gguf`, DIR)));
+  const file = parseGguf(bytes, SOURCE[type]);
+  const t = file.tensors.find((info) => info.name === 'token_embd.weight')!;
+  expect(quantNameOf(t.type)).toBe(type);
+  return ggufTensorBytes(file, bytes, t);
+}
+
+/** A quantized [rows, cols] weight from the first blocks, and its exact (float64) values. */
+function weight(gpuUpload: (shape: number[], dtype: QuantName, raw: Uint8Array) => Tensor, type: QuantName, blocks: Uint8Array, rows: number, cols: number) {
+  const { blockSize, typeSize } = quantBlock(type);
+  const raw = blocks.slice(0, (rows * cols / blockSize) * typeSize);
+  expect(raw.length).toBe((rows * cols / blockSize) * typeSize);
+  return { t: gpuUpload([rows, cols], type, raw), exact: dequantize(type, raw, rows * cols) };
+}
+
+/** max |a − b| / max |b|: the products' error relative to their scale. */
+function relToMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let e = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    e = Math.max(e, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return e / m;
+}
+
+// Quantized vs f32 on the same kernel: the same sums in the same order; only the dequantized
+// values may differ by the f32 rounding of d·q − m (ggml's own f32 formula) — a few 1e-8.
+const SAME_KERNEL = 1e-6;
+// Against float64: f32 sums of ≤ 512 products, relative to the output's scale.
+const VS_F64 = 2e-5;
+
+// The four places a kernel reads a weight. Each type runs on one of them, in turn, so every place
+// is checked with 32-element blocks and with 256-element K-quant blocks (a pipeline per type and
+// place costs ~1 s to build on SwiftShader; TSUGIKI_ALL_PATHS=1 runs all forty).
+const PATHS = ['forward tiled', 'forward direct', 'dY·W tiled', 'dY·W direct'] as const;
+
+describe.each(QUANT_NAMES.map((t, i) => [t, i] as const))('%s weights on the GPU', (type, index) => {
+  const small = quantBlock(type).blockSize === 32;
+  // Rows of whole blocks; K ≥ 256 for the tiled forward, N ≥ 256 for the tiled dY·W.
+  const kTiled = small ? 288 : 512;
+  const kRow = small ? 96 : 256;
+  const paths = process.env.TSUGIKI_ALL_PATHS ? PATHS : [PATHS[index % 4]];
+
+  it(`${paths.join(', ')} equal${paths.length > 1 ? '' : 's'} the f32 kernel on the dequantized weights`, async () => {
+    const gpu = await testGpu();
+    const blocks = blocksOf(type);
+    const upload = (shape: number[], dtype: QuantName, raw: Uint8Array) => gpu.pool.upload(`test.w.${dtype}`, shape, dtype, raw);
+    const all = [
+      { name: 'forward tiled', m: 37, n: 45, k: kTiled, dx: false },
+      { name: 'forward direct', m: 37, n: 13, k: kRow, dx: false },
+      { name: 'dY·W tiled', m: 37, n: 300, k: kRow, dx: true },
+      { name: 'dY·W direct', m: 37, n: 45, k: kRow, dx: true },
+    ];
+    const cases = all.filter((c) => (paths as readonly string[]).includes(c.name));
+    for (const [i, c] of cases.entries()) {
+      const direct = c.dx ? gemmPlan(c.m, c.k, c.n).direct : gemmPlan(c.m, c.n, c.k).direct;
+      expect(direct, c.name).toBe(c.name.endsWith('direct'));
+      const w = weight(upload, type, blocks, c.n, c.k);
+      const wf = f32Tensor(gpu, 'test.wf', [c.n, c.k], w.exact);
+      const input = randomArray(c.m * (c.dx ? c.n : c.k), 100 + i);
+      const x = f32Tensor(gpu, 'test.x', [c.m, c.dx ? c.n : c.k], input);
+      const outShape = [c.m, c.dx ? c.k : c.n];
+      const [yq, yf] = [emptyTensor(gpu, 'test.yq', outShape), emptyTensor(gpu, 'test.yf', outShape)];
+      const scratch = emptyTensor(gpu, 'test.scratch', [splitScratchElements(outShape[0], outShape[1])]);
+      const [gotQ, gotF] = await run(gpu, (rec) => {
+        if (c.dx) {
+          linearBackwardInput(rec, { dy: x, w: w.t, dx: yq });
+          linearBackwardInput(rec, { dy: x, w: wf, dx: yf });
+        } else {
+          linearForward(rec, { x, w: w.t, y: yq, scratch });
+          linearForward(rec, { x, w: wf, y: yf, scratch });
+        }
+      }, yq, yf);
+      const ref = c.dx ? linearDxRef(input, w.exact, c.m, c.n, c.k) : linearRef(input, w.exact, c.m, c.n, c.k);
+      expect(relToMax(gotQ, gotF), `${type} ${c.name} vs f32 kernel`).toBeLessThan(SAME_KERNEL);
+      expect(relToMax(gotQ, ref), `${type} ${c.name} vs float64`).toBeLessThan(VS_F64);
+      for (const t of [w.t, wf, x, yq, yf, scratch]) gpu.pool.releaseTensor(t);
+    }
+  });
+
+  it('looks up embedding rows of the quantized table (ids out of range give zeros)', async () => {
+    const gpu = await testGpu();
+    const [v, c] = [small ? 40 : 9, kRow];
+    const w = weight((shape, dtype, raw) => gpu.pool.upload('test.table', shape, dtype, raw), type, blocksOf(type), v, c);
+    const ids = [3, 0, v - 1, -1, v, 5, 3];
+    const out = emptyTensor(gpu, 'test.out', [ids.length, c]);
+    const [got] = await run(gpu, (rec) => embeddingLookup(rec, gpu.pool.upload('test.ids', [ids.length], 'i32', Int32Array.from(ids)), w.t, out), out);
+    const want = new Float64Array(ids.length * c);
+    ids.forEach((id, r) => { if (id >= 0 && id < v) want.set(w.exact.subarray(id * c, (id + 1) * c), r * c); });
+    expect(relToMax(got, want)).toBeLessThan(SAME_KERNEL);
+  });
+});
