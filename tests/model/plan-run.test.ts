@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { Row } from '../../src/data/dataset.ts';
 import { UNIFORM_ALIGN } from '../../src/gpu/recorder.ts';
 import { defaultAdapterConfig } from '../../src/lora/config.ts';
-import { weightBytes } from '../../src/model/gpu-weights.ts';
+import { uploadWeights, weightBytes } from '../../src/model/gpu-weights.ts';
+import { expectedTensors } from '../../src/model/modules.ts';
 import { loadModelFiles, type LoadedModel } from '../../src/model/load-source.ts';
 import { Network } from '../../src/model/network.ts';
 import { stepDispatches } from '../../src/model/plan-dispatches.ts';
@@ -34,6 +35,16 @@ describe('planned weights', () => {
       });
     }
   }
+
+  it('plans weights bigger than a binding as the row windows uploadWeights makes', async () => {
+    const gpu = await testGpu();
+    const m = loadModelFiles(tinyModelFiles('llama', { dtype: 'BF16' }), 'tiny-llama');
+    const uploaded = uploadWeights(gpu, m.config, m.weights, 1000);
+    const planned = planWeights(m.config, { weightType: weightTypeOf(m.weights), maxBindingBytes: 1000 });
+    expect(sum(planned)).toBe(uploaded.bytes);
+    expect(planned.length).toBeGreaterThan(expectedTensors(m.config).size);
+    uploaded.destroy();
+  });
 
   it('sizes quantized tensors in ggml blocks: Q4_K is 144 bytes per 256 values of a row', () => {
     expect(ggmlBytes(GGML_Q4_K, [512, 256])).toBe(512 * 144);
