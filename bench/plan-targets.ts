@@ -74,7 +74,7 @@ export function formatPlanTargets(reports: PlanTargetReport[]): string {
       `  ${r.name}, B=${r.batch_size}, T=${r.seq_len}: ${formatBytes(r.planned_bytes)} (target ≤ ${formatBytes(r.target_bytes)}: ${r.met ? 'met' : 'NOT met'}; ` +
         `${k}; head ${r.head_rows} rows; weights ${formatBytes(r.owners.weights)}, activations ${formatBytes(r.owners.activations)}; ` +
         `${formatBytes(r.without_recompute_bytes)} keeping every activation` +
-        `${r.one_in_four_bytes === null ? '' : `; ${formatBytes(r.one_in_four_bytes)} keeping 1 block input in 4`}; optimizer state and snapshots ${formatBytes(r.owners.train)})`,
+        `${r.one_in_four_bytes === null ? '' : `; ${formatBytes(r.one_in_four_bytes)} keeping 1 block input in 4`}; optimizer state and best adapter ${formatBytes(r.owners.train)})`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -7,7 +7,7 @@
  * the counted targets are the answer tokens (and EOS) only.
  *
  * Memory: the pool's peak during the timed steps (everything live: weights, activations, adapter,
- * optimizer, the trainer's snapshots), the engine's run plan split by owner, and what a full fine-tune of the same
+ * optimizer, the trainer's best adapter), the engine's run plan split by owner, and what a full fine-tune of the same
  * model would need at the same B×T: weights + gradients + AdamW m and v, all f32, plus the same
  * activations. memory_ratio = full_finetune_bytes / planned LoRA bytes.
  */

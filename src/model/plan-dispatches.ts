@@ -75,5 +75,5 @@ export function stepDispatches(config: ModelConfig, o: StepShape): number {
   return n;
 }
 
-/** Gradient norm (partials + finish) and the AdamW or SGD update. */
-export const OPTIMIZER_DISPATCHES = 3;
+/** Gradient norm (partials + finish), the step guard and the AdamW or SGD update. */
+export const OPTIMIZER_DISPATCHES = 4;

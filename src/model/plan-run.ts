@@ -8,9 +8,8 @@
  *                ones: rows · ⌈cols / block⌉ · block bytes), linear biases widened to f32, GPT-2's
  *                c_attn in three parts, a tied head counted once;
  *   adapter      LoRA params and grads (f32, the layout's padded length P);
- *   train        AdamW m and v (P each), the gradient-norm partials, norm, clip, the trainer's two
- *                rollback snapshots of the params and of m and v, and its best adapter (P each),
- *                the metrics readback source;
+ *   train        AdamW m and v (P each), the gradient-norm partials, norm, clip, the step guard's
+ *                halt flag, the trainer's best adapter (P), the metrics readback source;
  *   loss         the loss sum;
  *   activations  plan.ts's buffers for (B, T) plus the step inputs' staging (16 bytes a token per
  *                micro-batch);
@@ -205,9 +204,7 @@ function planWith(config: ModelConfig, o: RunPlanOptions, recompute: number): Ru
     add('train.norm_partials', 4 * gradNormPartials(P));
     add('train.grad_norm', 4);
     add('train.clip', 4);
-    add('train.snapshot_a', 4 * P);
-    add('train.snapshot_b', 4 * P);
-    if ((o.optimizer ?? 'adamw') === 'adamw') for (const k of ['m_a', 'v_a', 'm_b', 'v_b']) add(`train.snapshot_${k}`, 4 * P);
+    add('train.halted', 4);
     add('train.best', 4 * P);
     add('train.metrics', 8);
     add('readback.staging', 8);

@@ -24,7 +24,7 @@ export interface TrainShape {
 export interface MemoryEstimate {
   frozenBytes: number;
   activationBytes: number;
-  /** LoRA params + grads + AdamW m and v + the trainer's snapshots. */
+  /** LoRA params + grads + AdamW m and v + the trainer's best adapter. */
   loraBytes: number;
   totalBytes: number;
   /** The biggest single buffer; it must fit in one storage binding. */

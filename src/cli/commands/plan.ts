@@ -38,7 +38,7 @@ export function planFor(config: ModelConfig, s: PlanSettings, weightType?: (name
 
 /** Owners in the order a person reads them. */
 const OWNERS: [string, string][] = [
-  ['weights', 'frozen weights'], ['adapter', 'LoRA params and grads'], ['train', 'optimizer state, snapshots'],
+  ['weights', 'frozen weights'], ['adapter', 'LoRA params and grads'], ['train', 'optimizer state, best adapter'],
   ['activations', 'activations'], ['uniforms', 'uniforms'], ['loss', 'loss'], ['readback', 'readback'],
 ];
 
