@@ -7,7 +7,7 @@
  * the counted targets are the answer tokens (and EOS) only.
  *
  * Memory: the pool's peak during the timed steps (everything live: weights, activations, adapter,
- * optimizer, the trainer's snapshots), the planned split, and what a full fine-tune of the same
+ * optimizer, the trainer's best adapter), the engine's run plan split by owner, and what a full fine-tune of the same
  * model would need at the same B×T: weights + gradients + AdamW m and v, all f32, plus the same
  * activations. memory_ratio = full_finetune_bytes / planned LoRA bytes.
  */
@@ -20,6 +20,7 @@ import { parameterCount } from '../src/model/config.ts';
 import type { LoadedModel } from '../src/model/load-source.ts';
 import { DEFAULT_DROPOUT, DEFAULT_LR, defaultTrainSettings, type TrainOptions } from '../src/train/options.ts';
 import { Trainer } from '../src/train/trainer.ts';
+import { trainPlan } from '../src/train/memory-plan.ts';
 
 /** The default model and rows, beside the repository (shared/data). */
 export const DEFAULT_TRAIN_MODEL = new URL('../../shared/data/models/stories260K.gguf', import.meta.url).pathname;
@@ -112,20 +113,20 @@ export function packRows(tokenizer: Tokenizer, source: Row[], count: number, seq
   return out;
 }
 
-/** Planned bytes of LoRA training and of a full fine-tune at the same B×T. */
-function memoryOf(trainer: Trainer): { planned: PlannedBytes; parameters: number; full: number } {
-  const mem = trainer.net.memory;
-  const moments = [trainer.optimizer.m, trainer.optimizer.v].reduce((s, t) => s + (t ? t.buffer.size : 0), 0);
-  const adapter = mem.adapterBytes + moments;
+/** Planned bytes of LoRA training (the engine's run plan) and of a full fine-tune at the same B×T. */
+function memoryOf(gpu: Gpu, trainer: Trainer): { planned: PlannedBytes; parameters: number; full: number } {
+  const plan = trainPlan({ config: trainer.model.config, weights: trainer.model.weights, maxBindingBytes: gpu.adapter.maxStorageBufferBindingSize }, trainer.options);
+  const weights = plan.owners.weights ?? 0;
+  const adapter = (plan.owners.adapter ?? 0) + (plan.owners.train ?? 0);
   const planned = {
-    weights_bytes: mem.weightsBytes,
-    activation_bytes: mem.activationBytes,
+    weights_bytes: weights,
+    activation_bytes: plan.peakBytes - weights - adapter,
     adapter_bytes: adapter,
-    total_bytes: mem.weightsBytes + mem.activationBytes + adapter,
+    total_bytes: plan.peakBytes,
   };
   const parameters = parameterCount(trainer.model.config);
   // weights, gradients, AdamW m and v: four f32 copies of every parameter.
-  return { planned, parameters, full: 4 * 4 * parameters + mem.activationBytes };
+  return { planned, parameters, full: 4 * 4 * parameters + planned.activation_bytes };
 }
 
 export async function runTrainBench(gpu: Gpu, o: TrainBenchOptions): Promise<TrainBenchReport> {
@@ -158,7 +159,7 @@ export async function runTrainBench(gpu: Gpu, o: TrainBenchOptions): Promise<Tra
     const peak = gpu.pool.peakBytes - baseline;
     const counted = (trainer.state.tokens - counted0) / steps;
     const step_ms = ms / steps;
-    const { planned, parameters, full } = memoryOf(trainer);
+    const { planned, parameters, full } = memoryOf(gpu, trainer);
     return {
       model: o.modelName, data: o.dataName, batch: B, seq_len: T, rank: TRAIN_RANK, steps,
       tokens_per_s: (B * T) / (step_ms / 1000),

@@ -68,3 +68,21 @@ fn swiglu_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   d_gate[i] = d * up_saved[i] * act_grad(g);
   d_up[i] = d * act(g);
 }
+
+@group(0) @binding(1) var<storage, read> d_out_in: array<f32>;
+@group(0) @binding(2) var<storage, read_write> gate_to_d: array<f32>;
+@group(0) @binding(3) var<storage, read_write> up_to_d: array<f32>;
+
+// swiglu_backward in place: gate and up (the forward's, dead after this) are overwritten by d_gate
+// and d_up, so the MLP backward needs no [N, I] buffers of its own for them. Each element is read
+// before it is written, by the same thread.
+@compute @workgroup_size(256)
+fn swiglu_backward_inplace(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let i = linear_workgroup(wid, nwg) * 256u + li;
+  if (i >= p.n) { return; }
+  let g = gate_to_d[i];
+  let u = up_to_d[i];
+  let d = d_out_in[i];
+  gate_to_d[i] = d * u * act_grad(g);
+  up_to_d[i] = d * act(g);
+}

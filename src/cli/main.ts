@@ -5,6 +5,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
   info: { summary: 'architecture, sizes and LoRA target modules of a model', load: () => import('./commands/info.ts') },
   generate: { summary: 'generate text, optionally with an adapter', load: () => import('./commands/generate.ts') },
   eval: { summary: 'per-row masked loss and accuracy on a dataset', load: () => import('./commands/eval.ts') },
+  plan: { summary: 'GPU memory a training run will need, by owner, without running it', load: () => import('./commands/plan.ts') },
   train: { summary: 'train a LoRA adapter and write it in PEFT format', load: () => import('./commands/train.ts') },
   merge: { summary: 'merge an adapter into the base weights', load: () => import('./commands/merge.ts') },
   'export-onnx': { summary: 'export the model (adapter merged) to ONNX for transformers.js', load: () => import('./commands/export-onnx.ts') },

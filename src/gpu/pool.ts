@@ -2,6 +2,7 @@ import { GpuError } from './errors.ts';
 import { type DType, type Tensor, tensorBytes } from './tensor.ts';
 
 export const STORAGE_USAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
+const READBACK_USAGE = 0x1 | 0x8; // MAP_READ | COPY_DST
 
 type TypedArray = Float32Array | Uint16Array | Uint32Array | Int32Array | Uint8Array;
 
@@ -39,6 +40,11 @@ export class BufferPool {
     const owner = ownerOf(label);
     this.owners.set(owner, (this.owners.get(owner) ?? 0) + bytes);
     return buffer;
+  }
+
+  /** Starts a new peak measurement from the bytes live now. */
+  resetPeak(): void {
+    this.peakBytes = this.liveBytes;
   }
 
   /** Returns a buffer for reuse by a later allocation of the same size and usage. */
@@ -103,15 +109,19 @@ export class BufferPool {
     const offset = 'buffer' in t ? (t.byteOffset ?? 0) : 0;
     const size = byteLength ?? ('buffer' in t ? tensorBytes(t.shape, t.dtype) : buffer.size);
     const padded = Math.ceil(size / 4) * 4;
-    const staging = this.device.createBuffer({ label: 'readback.staging', size: padded, usage: 0x1 | 0x8 });
+    // Counted under `readback` while the copy is in flight, then kept for the next read of its size.
+    const staging = this.alloc('readback.staging', padded, READBACK_USAGE);
     const enc = this.device.createCommandEncoder({ label: 'readback' });
     enc.copyBufferToBuffer(buffer, offset, staging, 0, padded);
     this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(0x1);
-    const out = staging.getMappedRange().slice(0, size);
-    staging.unmap();
-    staging.destroy();
-    return out;
+    try {
+      await staging.mapAsync(0x1);
+      const out = staging.getMappedRange().slice(0, size);
+      staging.unmap();
+      return out;
+    } finally {
+      this.release(staging);
+    }
   }
 
   async readF32(t: Tensor): Promise<Float32Array> {

@@ -23,9 +23,17 @@ export interface Dispatch {
 
 type Step =
   | { kind: 'dispatch'; d: Dispatch; uniformOffset: number }
-  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number };
+  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
+  | { kind: 'clear'; dst: GPUBuffer; dstOffset: number; bytes: number };
 
-const UNIFORM_ALIGN = 256;
+/** Bytes of uniforms one dispatch takes in the recorder's buffer. */
+export const UNIFORM_ALIGN = 256;
+const UNIFORM_USAGE = 0x40 | 0x8; // UNIFORM | COPY_DST
+
+/** The uniform buffer a recorder holds for `bytes` of recorded uniforms (it never shrinks). */
+export function uniformBufferBytes(bytes: number): number {
+  return Math.max(bytes, 4096);
+}
 
 /**
  * Records many dispatches and copies, then encodes them into one command buffer and submits once.
@@ -76,6 +84,20 @@ export class Recorder {
     return this;
   }
 
+  /** Zeroes `bytes` (a multiple of 4) of a buffer or tensor from its start. */
+  clear(dst: Binding, bytes?: number): this {
+    const t = 'buffer' in dst ? dst.buffer : dst;
+    const offset = 'buffer' in dst ? (dst.byteOffset ?? 0) : 0;
+    const n = bytes ?? ('buffer' in dst ? tensorBytes(dst.shape, dst.dtype) : t.size);
+    this.steps.push({ kind: 'clear', dst: t, dstOffset: offset, bytes: Math.ceil(n / 4) * 4 });
+    return this;
+  }
+
+  /** Uniform bytes of what is recorded and not yet submitted (256 per dispatch). */
+  get uniformBytesRecorded(): number {
+    return this.uniformBytes;
+  }
+
   get length(): number {
     return this.steps.length;
   }
@@ -87,13 +109,10 @@ export class Recorder {
     if (this.steps.length === 0) return;
     if (this.uniformBytes > 0) {
       if (!this.uniformBuffer || this.uniformBuffer.size < this.uniformBytes) {
-        this.uniformBuffer?.destroy();
+        if (this.uniformBuffer) this.gpu.pool.release(this.uniformBuffer);
         this.groups.clear();
-        this.uniformBuffer = device.createBuffer({
-          label: `${this.label}.uniforms`,
-          size: Math.max(this.uniformBytes, 4096),
-          usage: 0x40 | 0x8, // UNIFORM | COPY_DST
-        });
+        // Counted by the pool under `uniforms` like every other buffer (the memory plan counts it).
+        this.uniformBuffer = this.gpu.pool.alloc(`uniforms.${this.label}`, uniformBufferBytes(this.uniformBytes), UNIFORM_USAGE);
       }
       const arena = new Uint8Array(this.uniformBytes);
       for (const s of this.steps) if (s.kind === 'dispatch') arena.set(new Uint8Array(s.d.uniforms), s.uniformOffset);
@@ -115,6 +134,12 @@ export class Recorder {
         pass?.end();
         pass = null;
         encoder.copyBufferToBuffer(s.src, s.srcOffset, s.dst, s.dstOffset, s.bytes);
+        continue;
+      }
+      if (s.kind === 'clear') {
+        pass?.end();
+        pass = null;
+        encoder.clearBuffer(s.dst, s.dstOffset, s.bytes);
         continue;
       }
       const timestampWrites = profiler?.timestamps(profiled.length);
@@ -163,7 +188,7 @@ export class Recorder {
   }
 
   destroy(): void {
-    this.uniformBuffer?.destroy();
+    if (this.uniformBuffer) this.gpu.pool.release(this.uniformBuffer);
     this.uniformBuffer = null;
     this.groups.clear();
   }

@@ -50,3 +50,23 @@ export function gradNormFlag(rec: Recorder, norm: Tensor, flag: Tensor, limit = 
     workgroups: [1],
   });
 }
+
+/**
+ * The step guard (shaders/step_guard.wgsl): when `halted` u32 [1] is set, or loss f32 [1] (with
+ * `checkLoss`) or norm f32 [1] is NaN/Inf, sets `halted` and makes clip f32 [1] NaN, so the
+ * optimizer update that follows is a no-op. The caller clears `halted` to resume updates.
+ */
+export function stepGuard(rec: Recorder, t: { loss: Tensor; norm: Tensor; clip: Tensor; halted: Tensor }, checkLoss = true): void {
+  const op = 'step guard';
+  expectShape(op, 'loss', t.loss, [1], ['f32']);
+  expectShape(op, 'norm', t.norm, [1], ['f32']);
+  expectShape(op, 'clip', t.clip, [1], ['f32']);
+  expectShape(op, 'halted', t.halted, [1], ['u32']);
+  rec.dispatch({
+    label: `step guard ${t.halted.label}`,
+    pipeline: { shaders: ['grad_norm_common', 'step_guard'], entry: 'step_guard' },
+    uniforms: uniforms(checkLoss ? 1 : 0),
+    bindings: [t.loss, t.norm, t.clip, t.halted],
+    workgroups: [1],
+  });
+}

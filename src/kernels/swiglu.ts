@@ -43,3 +43,25 @@ export function swigluBackward(rec: Recorder, dOut: Tensor, gate: Tensor, up: Te
     workgroups: [Math.ceil(n / WG)],
   });
 }
+
+/**
+ * swigluBackward with its outputs over its inputs: gate becomes dGate and up becomes dUp (the
+ * same values as swigluBackward writes, bit for bit). dOut, gate, up: [N, I].
+ */
+export function swigluBackwardInPlace(rec: Recorder, dOut: Tensor, gate: Tensor, up: Tensor, activation: GateActivation = 'silu'): void {
+  const op = 'swiglu backward in place';
+  expectShape(op, 'dOut', dOut, dOut.shape, ['f32']);
+  expectShape(op, 'gate', gate, dOut.shape, ['f32']);
+  expectShape(op, 'up', up, dOut.shape, ['f32']);
+  if (gate.buffer === up.buffer || gate.buffer === dOut.buffer || up.buffer === dOut.buffer) {
+    throw new Error(`${op}: dOut, gate and up must be three different buffers (${dOut.label}, ${gate.label}, ${up.label}).`);
+  }
+  const n = numel(dOut.shape);
+  rec.dispatch({
+    label: `${activation === 'silu' ? 'swiglu' : 'geglu'} backward in place ${gate.label}`,
+    pipeline: { shaders: SHADERS, entry: 'swiglu_backward_inplace', constants: { GELU: activation === 'silu' ? 0 : 1 } },
+    uniforms: uniforms(n),
+    bindings: [dOut, gate, up],
+    workgroups: [Math.ceil(n / WG)],
+  });
+}

@@ -15,7 +15,7 @@ import { addForward } from '../kernels/residual.ts';
 import { ropeForward } from '../kernels/rope.ts';
 import { swigluForward, type GateActivation } from '../kernels/swiglu.ts';
 import { layerWindow } from './config.ts';
-import { linearSiteForward } from './forward-linear.ts';
+import { linearSiteForward, linearSiteHidden } from './forward-linear.ts';
 import { headNormForward, normForward, type NormStats } from './forward-norm.ts';
 import { blockPaths } from './plan.ts';
 import { normNames, outputNormNames, reshape, type StepContext } from './step-context.ts';
@@ -112,7 +112,11 @@ export function gateActivation(ctx: StepContext): GateActivation {
   return ctx.config.activation === 'gelu_tanh' ? 'gelu_tanh' : 'silu';
 }
 
-export function blockForward(ctx: StepContext, l: number): BlockTensors {
+/**
+ * Records block l's forward. `output: false` (recomputation before the block's backward) stops
+ * at what backward reads: the MLP-out module's LoRA h, not its output nor the stream after it.
+ */
+export function blockForward(ctx: StepContext, l: number, o: { output: boolean } = { output: true }): BlockTensors {
   const { rec, config, B, T } = ctx;
   const { heads: H, kvHeads: KV, headDim: D } = config;
   const t = blockTensors(ctx, l);
@@ -165,8 +169,14 @@ export function blockForward(ctx: StepContext, l: number): BlockTensors {
     linearSiteForward(rec, ctx.site(l, paths.mlpIn[1]), t.n2, [t.up!]);
     swigluForward(rec, t.fc, t.up!, t.act, gateActivation(ctx));
   }
+  if (!o.output && !on) {
+    linearSiteHidden(rec, ctx.site(l, paths.mlpOut), t.act);
+    return t;
+  }
+  // Gemma 3's post-MLP norm backward reads down_proj's output and the norm's rstd: recomputed too.
   linearSiteForward(rec, ctx.site(l, paths.mlpOut), t.act, [on ? on.mlpOut : t.proj]);
   if (on) normForward(ctx, postMlp, on.mlpOut, t.proj, on.statsMlp);
+  if (!o.output) return t;
   addForward(rec, t.mid, t.proj, t.out);
   return t;
 }

@@ -76,6 +76,14 @@ export function linearSiteForward(rec: Recorder, site: LinearSite, x: Tensor, ys
   });
 }
 
+/** Only the LoRA h = drop(x)·Aᵀ of linearSiteForward (the same dispatch); nothing for a frozen module. */
+export function linearSiteHidden(rec: Recorder, site: LinearSite, x: Tensor): void {
+  const { lora } = site;
+  if (!lora) return;
+  if (lora.bParts) splitB(rec, lora);
+  linearForward(rec, { x, w: lora.a, y: lora.h, dropout: { p: lora.dropout, seed: lora.seed } });
+}
+
 /**
  * dx (=, or += with accumulateDx) from the outputs' gradients dys; dA and dB += when adapted.
  * `x` is the forward's input (read only by LoRA's dA); `dh` is scratch [rows, R].

@@ -14,7 +14,7 @@ import { ropeInvFreq } from './rope.ts';
 import type { LoadedModel } from './load-source.ts';
 import { layerPrefix } from './modules.ts';
 import { moduleSeed, type LinearSite } from './forward-linear.ts';
-import { recordBackward, recordForward } from './forward.ts';
+import { headChunks, recordBackward, recordBlocks, recordForward, recordHeadChunk } from './forward.ts';
 import { uploadWeights, type GpuWeights } from './gpu-weights.ts';
 import { positionsFromMask, stageInputs, type StepInputs } from './network-inputs.ts';
 import { Activations, planMemory } from './plan.ts';
@@ -28,6 +28,10 @@ export interface NetworkOptions {
   /** Keep activations for backward. */
   training: boolean;
   adapter: { layout: AdapterLayout; scale: number; dropout: number } | null;
+  /** Training: recompute block forwards in backward, keeping every k-th block input (plan.ts); 0 or absent keeps every activation. */
+  recompute?: number;
+  /** Rows of the LM head at once (default: plan.ts headChunkRows). */
+  headRows?: number;
   /** Frozen weights bigger than this are stored in row windows (default: the device's binding limit). */
   maxWeightBinding?: number;
 }
@@ -48,7 +52,6 @@ export class Network {
   private acts: Activations;
   private lastRows = 0;
   private staging: GPUBuffer[] = [];
-  private readonly zeros: GPUBuffer;
   private readonly invFreq: Float32Array | null;
   private readonly invFreqLocal: Float32Array | null;
   private readonly entries = new Map<string, { entry: LayoutEntry; index: number }>();
@@ -75,9 +78,6 @@ export class Network {
       }
     }
     this.lossSum = gpu.pool.tensor('loss.sum', [1]);
-    const zeroBytes = Math.max(16, layout ? layout.totalFloats * 4 : 0);
-    this.zeros = gpu.pool.alloc('loss.zeros', zeroBytes);
-    gpu.device.queue.writeBuffer(this.zeros, 0, new Uint8Array(this.zeros.size));
     gpu.device.queue.writeBuffer(this.lossSum.buffer, 0, new Uint8Array(this.lossSum.buffer.size));
     if (this.loraGrads) gpu.device.queue.writeBuffer(this.loraGrads.buffer, 0, new Uint8Array(this.loraGrads.buffer.size));
     if (this.loraParams) gpu.device.queue.writeBuffer(this.loraParams.buffer, 0, new Uint8Array(this.loraParams.buffer.size));
@@ -95,7 +95,8 @@ export class Network {
   /** A memory plan for B×T, allocated (the caller destroys it unless it is the network's own). */
   newActivations(B: number, T: number, training: boolean): Activations {
     const rank = this.opts.adapter ? this.opts.adapter.layout.rank : null;
-    return new Activations(this.gpu, planMemory(this.config, { B, T, training, rank, adapted: new Set(this.entries.keys()) }));
+    const o = this.opts;
+    return new Activations(this.gpu, planMemory(this.config, { B, T, training, rank, adapted: new Set(this.entries.keys()), recompute: o.recompute ?? 0, headRows: o.headRows }));
   }
 
   private ensurePlan(B: number, T: number): void {
@@ -120,11 +121,11 @@ export class Network {
 
   recordZeroLoss(rec: Recorder): void {
     this.releaseStaging();
-    rec.copy(this.zeros, this.lossSum, 4);
+    rec.clear(this.lossSum);
   }
 
   recordZeroGrads(rec: Recorder): void {
-    if (this.loraGrads) rec.copy(this.zeros, this.loraGrads, this.loraGrads.shape[0] * 4);
+    if (this.loraGrads) rec.clear(this.loraGrads);
   }
 
   /** Per-token losses of the last recordStep: f32 [B·T] (0 where not counted). */
@@ -142,22 +143,31 @@ export class Network {
     if (o.backward && !this.loraGrads) throw new Error('recordStep: backward needs an adapter: the frozen weights get no gradient.');
     this.ensurePlan(batch.B, batch.T);
     const ctx = this.context(rec, this.acts, batchInputs(batch), null, { backward: o.backward, dropoutSeed: o.dropoutSeed });
-    recordForward(ctx, { loss: { lossSum: this.lossSum }, lastOnly: false });
-    if (o.backward) recordBackward(ctx, o.lossScale);
+    recordForward(ctx, { loss: { lossSum: this.lossSum }, lastOnly: false, backwardScale: o.backward ? o.lossScale : undefined });
+    if (o.backward) recordBackward(ctx);
     this.lastRows = batch.B * batch.T;
   }
 
-  /** Logits for every position of a batch (inference): f32 [B, T, V]. */
+  /** Logits for every position of a batch (inference): f32 [B, T, V], read back one head chunk at a time. */
   async logits(batch: Batch): Promise<Float32Array> {
     this.ensurePlan(batch.B, batch.T);
+    const V = this.config.vocabSize;
+    const out = new Float32Array(batch.B * batch.T * V);
     const rec = this.gpu.recorder('logits');
-    const ctx = this.context(rec, this.acts, batchInputs(batch), null, { backward: false, dropoutSeed: 0 });
-    const logits = recordForward(ctx, { loss: null, lastOnly: false });
-    rec.submit();
-    rec.destroy();
-    await this.gpu.sync('forward');
-    this.releaseStaging();
-    return this.gpu.pool.readF32(logits);
+    try {
+      const ctx = this.context(rec, this.acts, batchInputs(batch), null, { backward: false, dropoutSeed: 0 });
+      recordBlocks(ctx);
+      for (const chunk of headChunks(ctx)) {
+        const logits = recordHeadChunk(ctx, chunk, { loss: false });
+        rec.submit();
+        out.set(await this.gpu.pool.readF32(logits), chunk.r0 * V);
+      }
+      await this.gpu.sync('forward');
+    } finally {
+      rec.destroy();
+      this.releaseStaging();
+    }
+    return out;
   }
 
   /**
@@ -232,7 +242,6 @@ export class Network {
     this.acts.destroy();
     this.weights.destroy();
     for (const t of [this.loraParams, this.loraGrads, this.lossSum]) if (t) this.gpu.pool.releaseTensor(t);
-    this.gpu.pool.release(this.zeros);
   }
 }
 

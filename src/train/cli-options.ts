@@ -8,9 +8,23 @@ import { SCHEDULE_KINDS, type ScheduleKind } from './schedule.ts';
 export const TRAIN_VALUED = [
   'data', 'out', 'rank', 'alpha', 'dropout', 'targets', 'layers', 'lr', 'epochs', 'steps', 'batch-size', 'grad-accum',
   'seq-len', 'warmup', 'schedule', 'weight-decay', 'max-grad-norm', 'optimizer', 'seed', 'val-split', 'init-adapter',
-  'input-column', 'output-column', 'eval-every', 'patience', 'resume',
+  'input-column', 'output-column', 'eval-every', 'patience', 'resume', 'memory-budget',
 ] as const;
-export const TRAIN_FLAGS = ['rslora', 'no-shuffle', 'json', 'base-4bit'] as const;
+export const TRAIN_FLAGS = ['rslora', 'no-shuffle', 'json', 'recompute', 'no-recompute', 'base-4bit'] as const;
+
+/** --recompute / --no-recompute (neither: 'auto', on only when the run would not fit the budget). */
+export function recomputeFromArgs(a: ParsedArgs): 'auto' | 'on' | 'off' {
+  const on = a.options.has('recompute');
+  const off = a.options.has('no-recompute');
+  if (on && off) throw new UsageError('--recompute and --no-recompute contradict each other; give one (or neither for automatic).');
+  return on ? 'on' : off ? 'off' : 'auto';
+}
+
+/** --memory-budget GIB: the GPU memory the run may plan for (default 4 GiB, what most GPUs give a page). */
+export function memoryBudgetFromArgs(a: ParsedArgs): number | undefined {
+  if (stringOption(a, 'memory-budget') === undefined) return undefined;
+  return Math.round(numberOption(a, 'memory-budget', 4, { min: 0.01 }) * 1024 ** 3);
+}
 
 function choice<T extends string>(a: ParsedArgs, name: string, allowed: readonly T[], fallback: T): T {
   const v = stringOption(a, name);
@@ -60,5 +74,7 @@ export function trainOptionsFromArgs(a: ParsedArgs, config: ModelConfig): TrainO
     shuffle: !a.options.has('no-shuffle'),
     evalEvery: optionalInt(a, 'eval-every', 0),
     patience: optionalInt(a, 'patience', 1),
+    recompute: recomputeFromArgs(a),
+    memoryBudget: memoryBudgetFromArgs(a),
   };
 }

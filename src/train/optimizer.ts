@@ -3,13 +3,16 @@
  * coefficient (torch's clip_grad_norm_), then AdamW or SGD, all recorded into the step's command
  * buffer. The update always reads the GPU-side clip coefficient, which is NaN when some gradient
  * is NaN/Inf: such a step leaves params and moments untouched, with nothing read back first.
+ * Given the step's loss, the step guard also halts on a NaN/Inf loss and keeps every later step a
+ * no-op until `resume()`: the steps queued behind a broken one change nothing.
  *
- * Buffers (P = params length): m [P], v [P] (AdamW), partials, norm [1], clip [1]; labelled `train.*`.
+ * Buffers (P = params length): m [P], v [P] (AdamW), partials, norm [1], clip [1], halted u32 [1];
+ * labelled `train.*`.
  */
 import type { Gpu } from '../gpu/device.ts';
 import type { Recorder } from '../gpu/recorder.ts';
 import { numel, type Tensor } from '../gpu/tensor.ts';
-import { gradNorm, gradNormPartials } from '../kernels/grad-norm.ts';
+import { gradNorm, gradNormPartials, stepGuard } from '../kernels/grad-norm.ts';
 import { adamwStep, sgdStep } from '../kernels/optimizer.ts';
 import type { OptimizerKind } from './options.ts';
 
@@ -30,6 +33,8 @@ export class LoraOptimizer {
   readonly norm: Tensor;
   /** f32 [1]: the clip coefficient (NaN when the gradients were not finite). */
   readonly clip: Tensor;
+  /** u32 [1]: 1 once a guarded step was not finite; every update is skipped until resume(). */
+  readonly halted: Tensor;
   private readonly partials: Tensor;
   private readonly n: number;
 
@@ -47,21 +52,28 @@ export class LoraOptimizer {
     this.partials = zeros('train.norm_partials', [gradNormPartials(this.n)]);
     this.norm = zeros('train.grad_norm', [1]);
     this.clip = zeros('train.clip', [1]);
+    this.halted = gpu.pool.upload('train.halted', [1], 'u32', new Uint32Array(1));
   }
 
   /**
-   * Records: norm and clip from the gradients, then the update at learning rate `lr`.
-   * `step` is 1-based (AdamW's bias correction uses it).
+   * Records: norm and clip from the gradients, the step guard on `loss` f32 [1] when given, then
+   * the update at learning rate `lr`. `step` is 1-based (AdamW's bias correction uses it).
    */
-  record(rec: Recorder, lr: number, step: number): void {
+  record(rec: Recorder, lr: number, step: number, loss?: Tensor): void {
     const s = this.settings;
     gradNorm(rec, this.grads, this.partials, this.norm, this.clip, s.maxGradNorm);
+    if (loss) stepGuard(rec, { loss, norm: this.norm, clip: this.clip, halted: this.halted });
     if (s.kind === 'adamw') {
       adamwStep(rec, { param: this.params, grad: this.grads, m: this.m!, v: this.v! },
         { lr, step, beta1: s.beta1, beta2: s.beta2, eps: s.eps, weightDecay: s.weightDecay }, this.clip);
     } else {
       sgdStep(rec, { param: this.params, grad: this.grads }, { lr, weightDecay: s.weightDecay }, this.clip);
     }
+  }
+
+  /** Clears the step guard's halt (after the trainer rolled its own state back), before the next step is recorded. */
+  resume(): void {
+    this.gpu.pool.write(this.halted, new Uint32Array(1));
   }
 
   /** AdamW moments (null for SGD). */
@@ -82,6 +94,6 @@ export class LoraOptimizer {
   }
 
   destroy(): void {
-    for (const t of [this.m, this.v, this.partials, this.norm, this.clip]) if (t) this.gpu.pool.releaseTensor(t);
+    for (const t of [this.m, this.v, this.partials, this.norm, this.clip, this.halted]) if (t) this.gpu.pool.releaseTensor(t);
   }
 }

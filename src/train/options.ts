@@ -54,6 +54,13 @@ export interface TrainOptions {
   evalEvery: number | null;
   /** Stop when the validation loss has not improved for this many validations; null = never. */
   patience: number | null;
+  /**
+   * Recompute block activations in backward: 'auto' (absent too) when the run would not fit the
+   * memory budget otherwise, 'on' always, 'off' never (see src/model/plan-run.ts).
+   */
+  recompute?: 'auto' | 'on' | 'off';
+  /** The GPU memory the run may plan for, in bytes (default: plan-run's DEFAULT_GPU_BUDGET_BYTES). */
+  memoryBudget?: number;
 }
 
 export const DEFAULT_LR = 2e-4;

@@ -1,16 +1,17 @@
 /**
  * The LoRA training loop on the GPU network. One optimizer step is recorded and submitted once:
  *
- *   snapshot params → zero grads and loss → for each micro-batch of the accumulation:
+ *   zero grads and loss → for each micro-batch of the accumulation:
  *   forward + backward (lossScale = 1 / answer tokens of the whole accumulated batch, so the
- *   gradient is that of HF's mean loss) → grad norm + clip → AdamW/SGD → copy loss sum and norm.
+ *   gradient is that of HF's mean loss) → grad norm + clip → step guard → AdamW/SGD → copy loss sum and norm.
  *
  * The loss and the norm are read back one step late (the next step is already queued when the
- * trainer waits), so the GPU never idles on a readback. A NaN/Inf gradient makes the optimizer skip
- * its update on the GPU; when the loss or norm of step n is found non-finite the whole state is
- * rolled back to what it was before step n: params and AdamW moments from the snapshots taken
- * before step n (two sets alternate, because step n+1 has been queued by then), the data cursor,
- * the step and the token counts from the step's record; the run then stops with a message.
+ * trainer waits), so the GPU never idles on a readback. A NaN/Inf loss or gradient norm makes the
+ * optimizer's step guard skip the update on the GPU and keep skipping the steps queued after it, so
+ * the params and AdamW moments on the GPU stay those from before the broken step n, with no copy
+ * of them kept. When step n is found non-finite the rest of the state is rolled back to before step
+ * n (the data cursor, the step and the token counts from the step's record), the guard is cleared,
+ * and the run stops with a message.
  *
  * Checkpoints are taken inside the run (`hooks.onCheckpoint` every `hooks.checkpointEvery` steps)
  * once the step's values are read back and found finite, so a checkpoint never holds a broken
@@ -32,6 +33,7 @@ import { labelReport } from '../eval/report.ts';
 import { evalBatches, meanLoss, predictLabels } from '../eval/score.ts';
 import { runPace } from './metrics.ts';
 import type { EvalEvent, StopReason, TrainHooks, TrainResult } from './events.ts';
+import { trainPlan } from './memory-plan.ts';
 import { LoraOptimizer } from './optimizer.ts';
 import { validateTrainOptions, type TrainOptions } from './options.ts';
 import { lrAt, warmupSteps, type Schedule } from './schedule.ts';
@@ -58,9 +60,6 @@ const now = () => performance.now();
 export class Trainer {
   readonly schedule: Schedule;
   readonly evalEvery: number;
-  private readonly snapshots: [Tensor, Tensor];
-  /** AdamW moments before the step, alternating like the params snapshots (null for SGD). */
-  private readonly momentSnapshots: [Tensor, Tensor, Tensor, Tensor] | null;
   private readonly best: Tensor;
   private readonly metrics: Tensor;
   /** One recorder for the whole run: its uniform buffer and bind groups are reused every step. */
@@ -84,10 +83,6 @@ export class Trainer {
     this.schedule = { kind: options.schedule, lr: options.lr, warmupSteps: warmupSteps(options.warmup, S), totalSteps: S };
     this.evalEvery = options.evalEvery ?? Math.max(1, Math.round(S / 10));
     const P = layout.totalFloats;
-    this.snapshots = [gpu.pool.tensor('train.snapshot_a', [P]), gpu.pool.tensor('train.snapshot_b', [P])];
-    this.momentSnapshots = optimizer.m
-      ? [gpu.pool.tensor('train.snapshot_m_a', [P]), gpu.pool.tensor('train.snapshot_v_a', [P]), gpu.pool.tensor('train.snapshot_m_b', [P]), gpu.pool.tensor('train.snapshot_v_b', [P])]
-      : null;
     this.best = gpu.pool.tensor('train.best', [P]);
     if (best) gpu.pool.write(this.best, best);
     this.hasBest = best !== null;
@@ -107,11 +102,13 @@ export class Trainer {
     if (params.length !== layout.totalFloats) {
       throw new Error(`the starting adapter has ${params.length} parameters but rank ${o.adapter.rank} on these modules needs ${layout.totalFloats}; use an adapter trained with the same settings`);
     }
+    const plan = trainPlan({ config: model.config, weights: model.weights, maxBindingBytes: gpu.adapter.maxStorageBufferBindingSize }, o);
     const net = await Network.create(gpu, model, {
       maxBatch: o.batchSize,
       maxSeq: o.seqLen,
       training: true,
       adapter: { layout, scale: loraScale(o.adapter), dropout: o.adapter.dropout },
+      recompute: plan.recompute,
     });
     net.setAdapterParams(params);
     const optimizer = new LoraOptimizer(gpu, net.loraParams!, net.loraGrads!, {
@@ -135,18 +132,12 @@ export class Trainer {
     const lr = lrAt(this.schedule, step);
     const rec = this.rec;
     const before = { cursor: { ...this.state.cursor }, tokens: this.state.tokens, realTokens: this.state.realTokens ?? 0 };
-    rec.copy(this.net.loraParams!, this.snapshots[step % 2]);
-    const ms = this.momentSnapshots;
-    if (ms) {
-      rec.copy(this.optimizer.m!, ms[2 * (step % 2)]);
-      rec.copy(this.optimizer.v!, ms[2 * (step % 2) + 1]);
-    }
     this.net.recordZeroGrads(rec);
     this.net.recordZeroLoss(rec);
     batches.forEach((b, i) => {
       this.net.recordStep(rec, b, { backward: true, lossScale: tokens > 0 ? 1 / tokens : 0, dropoutSeed: dropoutSeed(this.options.seed, step, i) });
     });
-    this.optimizer.record(rec, lr, step + 1);
+    this.optimizer.record(rec, lr, step + 1, this.net.lossSum);
     rec.copy(this.net.lossSum, this.metrics, 4, 0, 0);
     rec.copy(this.optimizer.norm, this.metrics, 4, 0, 4);
     rec.submit();
@@ -158,16 +149,13 @@ export class Trainer {
     return new Pending(step + 1, lr, tokens, realTokens, this.stream.epochProgress(), this.gpu.pool.read(this.metrics), before);
   }
 
-  /** Puts back everything as it was before step `p.step` (1-based): params, moments, cursor, step, tokens. */
+  /**
+   * Puts back everything as it was before step `p.step` (1-based). The params and moments on the
+   * GPU are already those (the step guard skipped that step and every one queued after it): the
+   * cursor, step and token counts follow them, and the guard is cleared for the steps to come.
+   */
   private rollBack(p: Pending): void {
-    const k = (p.step - 1) % 2;
-    this.rec.copy(this.snapshots[k], this.net.loraParams!);
-    const ms = this.momentSnapshots;
-    if (ms) {
-      this.rec.copy(ms[2 * k], this.optimizer.m!);
-      this.rec.copy(ms[2 * k + 1], this.optimizer.v!);
-    }
-    this.rec.submit();
+    this.optimizer.resume();
     this.state.step = p.step - 1;
     this.state.cursor = { ...p.before.cursor };
     this.stream.cursor = { ...p.before.cursor };
@@ -297,9 +285,12 @@ export class Trainer {
     const d = this.data;
     if (d.valRows.length === 0) return null;
     const P = this.net.loraParams!;
+    // The gradients are dead between steps (zeroed at the start of each): they hold the latest
+    // params while the kept adapter is evaluated.
+    const spare = this.net.loraGrads!;
     const useBest = this.hasBest;
     const step = useBest ? this.state.bestStep! : this.state.step;
-    if (useBest) this.rec.copy(P, this.snapshots[0]).copy(this.best, P).submit();
+    if (useBest) this.rec.copy(P, spare).copy(this.best, P).submit();
     try {
       if (d.labels) {
         const c = await compareLabelPredictions(this.net, this.model.tokenizer, d.valRows, d.labels, this.scoreOptions());
@@ -310,7 +301,7 @@ export class Trainer {
       const c = await compareTextAnswers(this.net, this.model, rows, { useChatTemplate: d.useChatTemplate, maxNewTokens: TEXT_EVAL_TOKENS, maxSeq });
       return { step, base: c.baseReport, tuned: c.tunedReport, baseAnswers: c.base, tunedAnswers: c.tuned };
     } finally {
-      if (useBest) this.rec.copy(this.snapshots[0], P).submit();
+      if (useBest) this.rec.copy(spare, P).submit();
     }
   }
 
@@ -335,7 +326,7 @@ export class Trainer {
 
   destroy(): void {
     this.rec.destroy();
-    for (const t of [...this.snapshots, ...(this.momentSnapshots ?? []), this.best, this.metrics]) this.gpu.pool.releaseTensor(t);
+    for (const t of [this.best, this.metrics]) this.gpu.pool.releaseTensor(t);
     this.optimizer.destroy();
     this.net.destroy();
   }

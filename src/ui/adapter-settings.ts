@@ -6,7 +6,7 @@
 import { parameterCount, type ModelConfig } from '../model/config.ts';
 import { suggestTraining } from './preset-rule.ts';
 import { adapterConfigProblems, type AdapterConfig } from '../lora/config.ts';
-import { planAdapterLayout } from '../lora/layout.ts';
+import type { BaseWeights } from '../model/plan-run.ts';
 import { adapterFileBytes, adapterModules, blockModules, shortName, trainableParams } from '../lora/modules.ts';
 import { estimateTrainingMemory, memoryVerdict, type GpuLimits, type MemoryEstimate, type MemoryVerdict } from './estimate.ts';
 
@@ -19,6 +19,8 @@ export interface TrainingSettings {
   batchSize: number;
   /** T */
   seqLen: number;
+  /** Always recompute activations in backward (less memory, slower); otherwise only when the run would not fit. */
+  recompute?: boolean;
 }
 
 export interface AdapterSettings {
@@ -109,14 +111,17 @@ export interface AdapterSummary {
 }
 
 /** Trainable parameters, adapter file size and GPU memory of these settings on this model. */
-export function adapterSummary(config: ModelConfig, settings: AdapterSettings, limits: GpuLimits | null): AdapterSummary {
+export function adapterSummary(config: ModelConfig, settings: AdapterSettings, limits: GpuLimits | null, base: BaseWeights = 'source'): AdapterSummary {
   const { adapter, training } = settings;
   const problems = adapterConfigProblems(adapter, config);
   const rankOk = Number.isInteger(adapter.rank) && adapter.rank >= 1;
   const modules = adapterModules(config, { targets: adapter.targets, layers: adapter.layers });
-  const adapterFloats = rankOk && modules.length > 0 ? planAdapterLayout(modules, adapter.rank).totalFloats : 0;
-  const shape = { batchSize: Math.max(1, training.batchSize), seqLen: Math.max(1, training.seqLen) };
-  const memory = estimateTrainingMemory(config, shape, adapterFloats);
+  const shape = {
+    batchSize: Math.max(1, Math.floor(training.batchSize) || 1), seqLen: Math.max(1, Math.floor(training.seqLen) || 1),
+    adapter: rankOk && modules.length > 0 ? { rank: adapter.rank, targets: adapter.targets, layers: adapter.layers } : null,
+    recompute: training.recompute ? ('on' as const) : ('auto' as const), base,
+  };
+  const memory = estimateTrainingMemory(config, shape, limits);
   return {
     trainableParams: rankOk ? trainableParams(modules, adapter.rank) : 0,
     adapterFileBytes: rankOk ? adapterFileBytes(modules, adapter.rank) : 0,

@@ -1,84 +1,71 @@
 /**
- * What a training run will hold in GPU memory, planned from (config, B, T) before anything is
- * allocated. Shape letters: B batch, T sequence length, C hidden, L layers, H heads, KV key/value
- * heads, D head dim, I MLP width, V vocab, R rank.
- *
- * - frozen weights: every base parameter in its source precision (bf16/f16: 2 bytes, f32: 4);
- * - activations (f32) the backward pass needs, per token of each of the L layers:
- *     attention: residual in C, normed C, q H·D, k KV·D, v KV·D, attention output H·D,
- *                softmax probabilities H·T (a row of T keys per head);
- *     MLP:       residual in C, normed C, and 3·I for gate, up and act(gate)·up (2·I for GPT-2's
- *                fc and GELU(fc));
- *   plus one more layer's worth for the gradients flowing back through the layer being
- *   differentiated, and per token 2·C (embedding output, final norm) and 2·V (logits and their
- *   gradient);
- * - LoRA: the adapter buffer (params) four times over: params, grads, AdamW m and v, all f32.
+ * What a training run will hold in GPU memory, as the studio shows it: the engine's own plan
+ * (src/model/plan-run.ts) from the config alone, grouped for people: the model (frozen weights),
+ * the work in progress (activations, uniforms, readback), and the adapter with its optimizer state.
+ * The "fits" verdict compares the plan's peak with the page's budget and its largest buffer with
+ * this GPU's binding limit.
  */
 import type { ModelConfig } from '../model/config.ts';
-import { parameterCount } from '../model/config.ts';
+import { DEFAULT_GPU_BUDGET_BYTES, planRun, type BaseWeights, type RunPlan } from '../model/plan-run.ts';
+
+export { DEFAULT_GPU_BUDGET_BYTES };
 
 export interface TrainShape {
   /** B */
   batchSize: number;
   /** T */
   seqLen: number;
+  adapter: { rank: number; targets: string[] | 'all-linear'; layers: number[] | null } | null;
+  /** 'auto' (default): recompute activations only when the run would not fit otherwise; 'on': always. */
+  recompute?: 'auto' | 'on';
+  base?: BaseWeights;
 }
 
 export interface MemoryEstimate {
   frozenBytes: number;
   activationBytes: number;
-  /** LoRA params + grads + AdamW m and v. */
+  /** LoRA params + grads + AdamW m and v + the trainer's best adapter. */
   loraBytes: number;
   totalBytes: number;
   /** The biggest single buffer; it must fit in one storage binding. */
   largestBuffer: { name: string; bytes: number };
+  /** Whether the plan recomputes activations in backward (every k-th block input kept), 0: no. */
+  recompute: number;
+  plan: RunPlan;
 }
-
-const F32 = 4;
-
-/** Bytes per frozen weight for a `torch_dtype`. */
-export function dtypeBytes(torchDtype: string): number {
-  return /bfloat16|float16|bf16|f16|half/i.test(torchDtype) ? 2 : 4;
-}
-
-/** f32 values one layer keeps per token for the backward pass (see the file comment). */
-export function layerFloatsPerToken(config: ModelConfig, seqLen: number): number {
-  const { hidden: C, heads: H, kvHeads: KV, headDim: D, intermediate: I } = config;
-  const mlpActs = config.activation === 'silu' ? 3 : 2;
-  return 4 * C + 2 * H * D + 2 * KV * D + mlpActs * I + H * seqLen;
-}
-
-/**
- * GPU memory of a training run. `adapterFloats` is the length of the adapter's parameter buffer
- * (`planAdapterLayout(...).totalFloats`).
- */
-export function estimateTrainingMemory(config: ModelConfig, shape: TrainShape, adapterFloats: number): MemoryEstimate {
-  const { batchSize: B, seqLen: T } = shape;
-  const { hidden: C, vocabSize: V, layers: L, heads: H } = config;
-  const wBytes = dtypeBytes(config.torchDtype);
-  const frozenBytes = parameterCount(config) * wBytes;
-  const perToken = (L + 1) * layerFloatsPerToken(config, T) + 2 * C + 2 * V;
-  const activationBytes = F32 * B * T * perToken;
-  const loraBytes = 4 * F32 * adapterFloats;
-  const candidates = [
-    { name: 'logits (batch × length × vocabulary)', bytes: F32 * B * T * V },
-    { name: 'token embeddings (vocabulary × hidden)', bytes: wBytes * V * C },
-    { name: 'attention scores of one layer (batch × heads × length²)', bytes: F32 * B * H * T * T },
-    { name: 'MLP weight (MLP width × hidden)', bytes: wBytes * config.intermediate * C },
-  ];
-  const largestBuffer = candidates.reduce((a, b) => (b.bytes > a.bytes ? b : a));
-  return { frozenBytes, activationBytes, loraBytes, totalBytes: frozenBytes + activationBytes + loraBytes, largestBuffer };
-}
-
-/**
- * Browsers do not say how much memory a GPU has. This is what a page can count on from most
- * laptop GPUs (integrated ones share system memory); more may work.
- */
-export const DEFAULT_GPU_BUDGET_BYTES = 4 * 1024 ** 3;
 
 export interface GpuLimits {
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
+}
+
+const maxBinding = (limits: GpuLimits | null) => (limits ? Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) : Infinity);
+
+/** A buffer label as a person reads it. */
+function bufferName(label: string): string {
+  if (label === 'activations.logits') return 'logits of one chunk of rows';
+  if (/embed_tokens|wte|lm_head/.test(label)) return 'token embeddings (vocabulary × hidden)';
+  if (label.startsWith('weights.')) return `model weight ${label.slice('weights.'.length)}`;
+  return label;
+}
+
+/** GPU memory of a training run of these settings, from the engine's plan. */
+export function estimateTrainingMemory(config: ModelConfig, shape: TrainShape, limits: GpuLimits | null = null, budgetBytes = DEFAULT_GPU_BUDGET_BYTES): MemoryEstimate {
+  const plan = planRun(config, {
+    batchSize: shape.batchSize, seqLen: shape.seqLen, training: true, adapter: shape.adapter,
+    recompute: shape.recompute ?? 'auto', base: shape.base, budgetBytes, maxBindingBytes: maxBinding(limits),
+  });
+  const o = plan.owners;
+  const frozenBytes = o.weights ?? 0;
+  const loraBytes = (o.adapter ?? 0) + (o.train ?? 0);
+  return {
+    frozenBytes, loraBytes,
+    activationBytes: plan.peakBytes - frozenBytes - loraBytes,
+    totalBytes: plan.peakBytes,
+    largestBuffer: { name: bufferName(plan.largest.label), bytes: plan.largest.bytes },
+    recompute: plan.recompute,
+    plan,
+  };
 }
 
 export interface MemoryVerdict {
@@ -89,17 +76,14 @@ export interface MemoryVerdict {
 
 /** Whether a run of this size should fit, and what to change when it may not. */
 export function memoryVerdict(est: MemoryEstimate, limits: GpuLimits | null, budgetBytes = DEFAULT_GPU_BUDGET_BYTES): MemoryVerdict {
-  const maxBinding = limits ? Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) : Infinity;
+  const binding = maxBinding(limits);
   const reasons: string[] = [];
-  if (est.largestBuffer.bytes > maxBinding) {
-    reasons.push(`the ${est.largestBuffer.name} need one block of ${gib(est.largestBuffer.bytes)} but this GPU allows ${gib(maxBinding)} per block`);
+  if (est.largestBuffer.bytes > binding) {
+    reasons.push(`the ${est.largestBuffer.name} need one block of ${gib(est.largestBuffer.bytes)} but this GPU allows ${gib(binding)} per block`);
   }
   if (est.totalBytes > budgetBytes) reasons.push(`the total is more than the ${gib(budgetBytes)} most GPUs give a page`);
   if (reasons.length === 0) return { fits: true, advice: '' };
-  const tryThis =
-    est.frozenBytes > budgetBytes / 2
-      ? 'try a smaller model'
-      : 'try a smaller batch size or a shorter sequence length';
+  const tryThis = est.frozenBytes > budgetBytes / 2 ? 'try a smaller model' : 'try a smaller batch size or a shorter sequence length';
   return { fits: false, advice: `${reasons.join('; ')}: ${tryThis}` };
 }
 

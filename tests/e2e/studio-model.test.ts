@@ -21,17 +21,21 @@ describe('studio model step in Chromium', () => {
 
   afterAll(() => studio?.close());
 
-  it('lists the curated models with download size and a memory verdict', async () => {
+  it('lists the eight curated models with download size and a memory verdict from the plan', async () => {
     const rows = page.getByTestId('curated-model');
-    expect(await rows.count()).toBe(5);
+    expect(await rows.count()).toBe(8);
     const first = await rows.nth(0).textContent();
     expect(first).toContain('HuggingFaceTB/SmolLM2-135M-Instruct');
     // 134,515,008 parameters × 2 bytes (bf16) + tokenizer files
     expect(first).toMatch(/135M parameters; download ≈ 25\d\.\d MiB/);
     expect(await rows.nth(2).textContent()).toContain('Qwen/Qwen2.5-0.5B-Instruct');
-    expect(await rows.nth(3).textContent()).toMatch(/google\/gemma-3-270m-it.*Gated.*268M parameters/);
-    expect(await rows.nth(4).textContent()).toMatch(/Qwen\/Qwen3-0\.6B.*596M parameters/);
-    expect(await page.getByTestId('model-verdict').nth(0).textContent()).toMatch(/fits this GPU|too big for this GPU, try/);
+    const llama = await rows.nth(3).textContent();
+    expect(llama).toContain('meta-llama/Llama-3.2-1B-Instruct');
+    expect(llama).toContain('4-bit base');
+    expect(llama).toContain('token');
+    for (let i = 0; i < 8; i++) expect(await page.getByTestId('model-verdict').nth(i).textContent()).toMatch(/fits this GPU|too big for this GPU, try/);
+    expect(await rows.nth(6).textContent()).toMatch(/google\/gemma-3-270m-it.*Gated.*268M parameters/);
+    expect(await rows.nth(7).textContent()).toMatch(/Qwen\/Qwen3-0\.6B.*596M parameters/);
   });
 
   it('loads stories260K.gguf from disk in the worker and shows its shape', async () => {

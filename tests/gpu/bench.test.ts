@@ -130,14 +130,15 @@ describe('benchmark', () => {
     expect(t.planned.weights_bytes).toBeGreaterThanOrEqual(4 * P);
     expect(t.planned.weights_bytes).toBeLessThanOrEqual(4 * P + 15 * 47);
     // r = 8 on q,k,v,o,gate,up,down (C = 64, KV·D = 32, I = 172): 8·(128 + 96 + 96 + 128 + 3·236)
-    // floats per layer, 5 layers, stored 4 times (params, grads, AdamW m, v); the layout may pad
-    // each of the 70 A/B slots by up to 63 floats for aligned views.
+    // floats per layer, 5 layers, stored 5 times (params, grads, AdamW m, v and the trainer's best
+    // adapter), plus the gradient-norm scratch; the layout may pad each of the 70 A/B slots by up
+    // to 63 floats for aligned views.
     const adapterFloats = 5 * 8 * (128 + 96 + 96 + 128 + 3 * 236);
-    expect(t.planned.adapter_bytes).toBeGreaterThanOrEqual(16 * adapterFloats);
-    expect(t.planned.adapter_bytes).toBeLessThanOrEqual(16 * (adapterFloats + 70 * 63));
+    expect(t.planned.adapter_bytes).toBeGreaterThanOrEqual(20 * adapterFloats);
+    expect(t.planned.adapter_bytes).toBeLessThanOrEqual(20 * (adapterFloats + 70 * 63) + 4096);
     expect(t.planned.total_bytes).toBe(t.planned.weights_bytes + t.planned.activation_bytes + t.planned.adapter_bytes);
-    // Everything planned is live during the step, so the pool's peak is at least the plan.
-    expect(t.peak_gpu_bytes).toBeGreaterThanOrEqual(t.planned.total_bytes);
+    // The run plan is what the pool holds during a step: the measured peak is within 5% of it.
+    expect(Math.abs(t.peak_gpu_bytes - t.planned.total_bytes) / t.planned.total_bytes).toBeLessThan(0.05);
     // A full fine-tune: weights, grads, m and v in f32 for every parameter, plus the same activations.
     expect(t.full_finetune_bytes).toBe(16 * P + t.planned.activation_bytes);
     expect(t.memory_ratio).toBeCloseTo(t.full_finetune_bytes / t.planned.total_bytes, 12);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { gradNorm, gradNormFlag, gradNormPartials } from '../../src/kernels/grad-norm.ts';
-import { clipCoefRef, gradNormRef } from '../reference/grad-norm.ts';
+import { gradNorm, gradNormFlag, gradNormPartials, stepGuard } from '../../src/kernels/grad-norm.ts';
+import { clipCoefRef, gradNormRef, stepGuardRef } from '../reference/grad-norm.ts';
 import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
 import { randomArray } from '../helpers/numeric.ts';
 
@@ -82,6 +82,37 @@ describe('gradient norm', () => {
     expect(gradNormPartials(5000)).toBe(20);
     expect(() => gradNorm(rec, g, emptyTensor(gpu, 'test.p', [16]), one, one, 1)).toThrow(/partials is test.p f32\[16\] but \[20\] is needed/);
     expect(() => gradNormFlag(rec, one, one)).toThrow(/flag is test.one f32\[1\] but one of u32 is needed/);
+    expect(rec.length).toBe(0);
+  });
+
+  it('the step guard halts on a non-finite loss or norm, stays halted, and leaves a good step alone', async () => {
+    const gpu = await testGpu();
+    const cases: [number, number, number, boolean][] = [
+      // loss, norm, halted before, check the loss
+      [1.5, 2, 0, true],
+      [NaN, 2, 0, true],
+      [Infinity, 2, 0, true],
+      [Infinity, 2, 0, false],
+      [1.5, -Infinity, 0, false],
+      [1.5, NaN, 0, true],
+      [1.5, 2, 1, true],
+    ];
+    for (const [loss, norm, before, checkLoss] of cases) {
+      const t = {
+        loss: f32Tensor(gpu, 'test.loss', [1], [loss]),
+        norm: f32Tensor(gpu, 'test.norm', [1], [norm]),
+        clip: f32Tensor(gpu, 'test.clip', [1], [0.25]),
+        halted: gpu.pool.upload('test.halted', [1], 'u32', Uint32Array.of(before)),
+      };
+      const [clip] = await run(gpu, (rec) => stepGuard(rec, t, checkLoss), t.clip);
+      const halted = new Uint32Array(await gpu.pool.read(t.halted))[0];
+      const ref = stepGuardRef(loss, norm, 0.25, before, checkLoss);
+      expect({ clip: clip[0], halted }, `loss ${loss}, norm ${norm}, halted ${before}, check loss ${checkLoss}`).toEqual(ref);
+      for (const x of Object.values(t)) gpu.pool.releaseTensor(x);
+    }
+    const rec = gpu.recorder('test');
+    const one = emptyTensor(gpu, 'test.one', [1]);
+    expect(() => stepGuard(rec, { loss: one, norm: one, clip: one, halted: one })).toThrow(/halted is test.one f32\[1\] but one of u32 is needed/);
     expect(rec.length).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { swigluBackward, swigluForward } from '../../src/kernels/swiglu.ts';
+import { swigluBackward, swigluBackwardInPlace, swigluForward } from '../../src/kernels/swiglu.ts';
 import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
 import { finiteDifference, maxRelError, randomArray, sampleIndices } from '../helpers/numeric.ts';
 import { gegluBackwardRef, gegluForwardRef, swigluBackwardRef, swigluForwardRef } from '../reference/swiglu.ts';
@@ -102,6 +102,25 @@ describe('swiglu on the GPU', () => {
     // times |up·dOut| ≤ 3; floor 1e-3 keeps that relative to a meaningful scale.
     expect(maxRelError(dGate, ref.dGate, 1e-3)).toBeLessThan(2e-5);
     expect(maxRelError(dUp, ref.dUp, 1e-3)).toBeLessThan(2e-6);
+  });
+
+  it('backward in place writes the same bits over gate and up as the backward into new buffers', async () => {
+    const gpu = await testGpu();
+    const gate = gates(9);
+    const up = randomArray(N * I, 10, 3);
+    const dOut = randomArray(N * I, 11);
+    const t = (label: string, data: Float64Array) => f32Tensor(gpu, label, [N, I], data);
+    const [tdo, tg, tu, tg2, tu2] = [t('test.dOut', dOut), t('test.gate', gate), t('test.up', up), t('test.gate2', gate), t('test.up2', up)];
+    const tdg = emptyTensor(gpu, 'test.dGate', [N, I]);
+    const tdu = emptyTensor(gpu, 'test.dUp', [N, I]);
+    const [dGate, dUp, inGate, inUp] = await run(gpu, (rec) => {
+      swigluBackward(rec, tdo, tg, tu, tdg, tdu);
+      swigluBackwardInPlace(rec, tdo, tg2, tu2);
+    }, tdg, tdu, tg2, tu2);
+    expect(Float32Array.from(inGate)).toEqual(Float32Array.from(dGate));
+    expect(Float32Array.from(inUp)).toEqual(Float32Array.from(dUp));
+    const rec = gpu.recorder('test');
+    expect(() => swigluBackwardInPlace(rec, tdo, tg2, tg2)).toThrow(/three different buffers/);
   });
 
   it('refuses mismatched shapes before encoding', async () => {

@@ -29,6 +29,17 @@ export const LLAMA32_1B = {
   vocab_size: 128256,
 };
 
+/** meta-llama/Llama-3.2-3B (3.21B parameters, tied embeddings). */
+export const LLAMA32_3B = {
+  architectures: ['LlamaForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: 128000, eos_token_id: 128001,
+  head_dim: 128, hidden_act: 'silu', hidden_size: 3072, initializer_range: 0.02, intermediate_size: 8192,
+  max_position_embeddings: 131072, mlp_bias: false, model_type: 'llama', num_attention_heads: 24, num_hidden_layers: 28,
+  num_key_value_heads: 8, pretraining_tp: 1, rms_norm_eps: 1e-5,
+  rope_scaling: { factor: 32.0, high_freq_factor: 4.0, low_freq_factor: 1.0, original_max_position_embeddings: 8192, rope_type: 'llama3' },
+  rope_theta: 500000.0, tie_word_embeddings: true, torch_dtype: 'bfloat16', transformers_version: '4.45.0.dev0', use_cache: true,
+  vocab_size: 128256,
+};
+
 export const MISTRAL_7B = {
   architectures: ['MistralForCausalLM'], bos_token_id: 1, eos_token_id: 2, hidden_act: 'silu', hidden_size: 4096,
   initializer_range: 0.02, intermediate_size: 14336, max_position_embeddings: 32768, model_type: 'mistral',

@@ -12,3 +12,9 @@ export function clipCoefRef(norm: number, maxNorm: number): number {
   if (!(Number.isFinite(maxNorm) && maxNorm > 0)) return 1;
   return Math.min(1, maxNorm / (norm + 1e-6));
 }
+
+/** The step guard: halted stays or becomes 1 on a non-finite loss (when checked) or norm; clip becomes NaN then. */
+export function stepGuardRef(loss: number, norm: number, clip: number, halted: number, checkLoss: boolean): { clip: number; halted: number } {
+  const bad = halted !== 0 || (checkLoss && !Number.isFinite(loss)) || !Number.isFinite(norm);
+  return bad ? { clip: Number.NaN, halted: 1 } : { clip, halted };
+}

@@ -1,51 +1,69 @@
 import { describe, expect, it } from 'vitest';
 import { configFromHf } from '../../src/model/config.ts';
+import { planRun } from '../../src/model/plan-run.ts';
 import { adapterSummary, moduleChoices, presetSettings } from '../../src/ui/adapter-settings.ts';
 import { defaultModelConfig } from '../../src/ui/default-model.ts';
-import { estimateTrainingMemory, layerFloatsPerToken, memoryVerdict } from '../../src/ui/estimate.ts';
+import { estimateTrainingMemory, memoryVerdict } from '../../src/ui/estimate.ts';
+import { CURATED_MODELS, downloadBytes } from '../../src/ui/model/curated.ts';
 
 // SmolLM2-135M: C=576, L=30, H=9, KV=3, D=64, I=1536, V=49152, bf16, tied embeddings.
 const smol = defaultModelConfig();
 const MiB = 1024 ** 2;
+const qv = { rank: 8, targets: ['q_proj', 'v_proj'], layers: null };
 
-describe('training memory estimate (hand-computed, exact)', () => {
-  it('counts SmolLM2-135M at B=4, T=256 with rank-8 q_proj,v_proj on all 30 layers', () => {
-    // per layer per token: 4·576 + 2·9·64 + 2·3·64 + 3·1536 + 9·256 = 2304+1152+384+4608+2304 = 10752
-    expect(layerFloatsPerToken(smol, 256)).toBe(10752);
-    // adapter floats: per layer q 8·(576+576) + v 8·(576+192) = 15360 (all slots already 64-aligned) → ×30
-    const est = estimateTrainingMemory(smol, { batchSize: 4, seqLen: 256 }, 460_800);
-    // params: 49152·576 + 30·(2·576 + 576·576 + 2·576·192 + 576·576 + 3·576·1536) + 576 = 134,515,008 (published: 134.5M)
-    expect(est.frozenBytes).toBe(134_515_008 * 2);
-    // (31·10752 + 2·576 + 2·49152) = 432,768 floats per token · 1024 tokens · 4 bytes
-    expect(est.activationBytes).toBe(432_768 * 1024 * 4);
-    expect(est.loraBytes).toBe(16 * 460_800);
-    expect(est.totalBytes).toBe(269_030_016 + 1_772_617_728 + 7_372_800);
-    // logits 4·1024·49152 = 192 MiB beats the embeddings (2·49152·576 = 54 MiB)
-    expect(est.largestBuffer).toEqual({ name: 'logits (batch × length × vocabulary)', bytes: 192 * MiB });
+describe('the studio estimate is the engine plan', () => {
+  it('SmolLM2-135M at B=4, T=256, rank-8 q_proj,v_proj: the plan-run peak, grouped', () => {
+    const est = estimateTrainingMemory(smol, { batchSize: 4, seqLen: 256, adapter: qv });
+    const plan = planRun(smol, { batchSize: 4, seqLen: 256, training: true, adapter: qv, recompute: 'auto' });
+    expect(est.totalBytes).toBe(plan.peakBytes);
+    // params: 134,515,008 (published 134.5M) in bf16, each tensor 16-byte aligned
+    expect(est.frozenBytes).toBeGreaterThanOrEqual(134_515_008 * 2);
+    expect(est.frozenBytes).toBeLessThan(134_515_008 * 2 + 16 * 300);
+    // adapter floats 460,800: params + grads + AdamW m, v + the trainer's best adapter = 5 copies
+    expect(est.loraBytes).toBeGreaterThanOrEqual(5 * 4 * 460_800);
+    expect(est.loraBytes).toBeLessThan(5 * 4 * 460_800 + 64 * 1024);
+    expect(est.frozenBytes + est.activationBytes + est.loraBytes).toBe(est.totalBytes);
+    expect(est.recompute).toBe(0);
+    // logits of all 1024 rows (192 MiB) exceed the 32 MiB head chunk: 128 rows of 49,152 at a time (24 MiB)
+    expect(plan.activations.headRows).toBe(128);
   });
 
-  it('uses two MLP activations for GPT-2 (GELU) and f32 weights', () => {
+  it('turns recomputation on when the run does not fit the budget, and the studio shows the smaller plan', () => {
+    const qwen = configFromHf({
+      architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24,
+      num_attention_heads: 14, num_key_value_heads: 2, vocab_size: 151936, tie_word_embeddings: true, torch_dtype: 'bfloat16',
+    });
+    const shape = { batchSize: 4, seqLen: 256, adapter: qv };
+    const est = estimateTrainingMemory(qwen, shape);
+    expect(est.recompute).toBe(0);
+    const tight = estimateTrainingMemory(qwen, shape, null, est.totalBytes - 1);
+    expect(tight.recompute).toBeGreaterThan(0);
+    expect(tight.totalBytes).toBeLessThan(est.totalBytes);
+    expect(estimateTrainingMemory(qwen, { ...shape, recompute: 'on' }).recompute).toBe(1);
+  });
+
+  it('uses f32 weights for GPT-2 (its default dtype)', () => {
     const gpt2 = configFromHf({ architectures: ['GPT2LMHeadModel'], n_embd: 768, n_head: 12, n_layer: 12, n_positions: 1024, vocab_size: 50257 });
-    // 4·768 + 2·768 + 2·768 + 2·3072 + 12·512 = 18432
-    expect(layerFloatsPerToken(gpt2, 512)).toBe(18_432);
-    // GPT-2 small has 124,439,808 parameters (tied); float32 by default
-    expect(estimateTrainingMemory(gpt2, { batchSize: 1, seqLen: 512 }, 0).frozenBytes).toBe(124_439_808 * 4);
+    const est = estimateTrainingMemory(gpt2, { batchSize: 1, seqLen: 512, adapter: null });
+    // GPT-2 small has 124,439,808 parameters (tied); f32, c_attn in three parts
+    expect(est.frozenBytes).toBeGreaterThanOrEqual(124_439_808 * 4);
+    expect(est.frozenBytes).toBeLessThan(124_439_808 * 4 + 16 * 300);
   });
 });
 
 describe('memory verdict', () => {
-  const est = estimateTrainingMemory(smol, { batchSize: 4, seqLen: 256 }, 460_800);
+  const est = estimateTrainingMemory(smol, { batchSize: 4, seqLen: 256, adapter: qv });
   it('fits under generous limits', () => {
     expect(memoryVerdict(est, { maxStorageBufferBindingSize: 1024 * MiB, maxBufferSize: 1024 * MiB })).toEqual({ fits: true, advice: '' });
   });
-  it('flags a logits buffer larger than one binding and suggests a smaller batch', () => {
-    const v = memoryVerdict(est, { maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 256 * MiB });
+  it('flags a buffer larger than one binding (weights are split into row windows, the logits chunk is not)', () => {
+    const small = { maxStorageBufferBindingSize: 16 * MiB, maxBufferSize: 256 * MiB };
+    const v = memoryVerdict(estimateTrainingMemory(smol, { batchSize: 4, seqLen: 256, adapter: qv }, small), small);
     expect(v.fits).toBe(false);
-    expect(v.advice).toContain('0.19 GiB');
-    expect(v.advice).toContain('smaller batch size');
+    expect(v.advice).toContain('logits of one chunk of rows need one block of 0.02 GiB');
   });
   it('flags a total over the budget', () => {
-    expect(memoryVerdict(est, null, 1024 * MiB).fits).toBe(false);
+    expect(memoryVerdict(est, null, 256 * MiB).fits).toBe(false);
   });
 });
 
@@ -76,5 +94,35 @@ describe('adapter summary', () => {
     const gpt2 = configFromHf({ architectures: ['GPT2LMHeadModel'], n_embd: 768, n_head: 12, n_layer: 12, n_positions: 1024, vocab_size: 50257 });
     expect(moduleChoices(gpt2).map((m) => m.id)).toEqual(['c_attn', 'attn.c_proj', 'c_fc', 'mlp.c_proj']);
     expect(presetSettings('quick', gpt2).adapter.targets).toEqual(['c_attn']);
+  });
+});
+
+describe('curated models: each verdict is the plan at the studio defaults (Balanced, B=4, T=256)', () => {
+  const big = { maxStorageBufferBindingSize: 2 * 1024 * MiB, maxBufferSize: 4 * 1024 * MiB };
+  for (const m of CURATED_MODELS) {
+    it(`${m.id} (${m.base} base)`, () => {
+      const s = presetSettings('balanced', m.config);
+      const sum = adapterSummary(m.config, s, big, m.base);
+      const plan = planRun(m.config, {
+        batchSize: 4, seqLen: 256, training: true, base: m.base, recompute: 'auto', maxBindingBytes: 2 * 1024 * MiB,
+        adapter: { rank: 8, targets: s.adapter.targets, layers: null },
+      });
+      expect(sum.memory.totalBytes).toBe(plan.peakBytes);
+      // Every curated model fits the 4 GiB a page gets on a GPU with 2 GiB bindings, recomputing where it must.
+      expect(sum.verdict).toEqual({ fits: true, advice: '' });
+      expect(downloadBytes(m)).toBeGreaterThan(m.base === '4bit' ? 2e9 : 2e8);
+    });
+  }
+
+  it('Qwen2.5-0.5B at the defaults: 2.36 GiB keeping everything, 1.14 GiB recomputing; fits a 128 MiB binding (its 260 MiB embeddings in row windows)', () => {
+    const qwen = CURATED_MODELS.find((m) => m.id === 'Qwen/Qwen2.5-0.5B-Instruct')!;
+    const s = presetSettings('balanced', qwen.config);
+    const kept = adapterSummary(qwen.config, s, null).memory;
+    expect(kept.recompute).toBe(0);
+    expect(kept.totalBytes / 1024 ** 3).toBeCloseTo(2.36, 2);
+    const recomputed = adapterSummary(qwen.config, { ...s, training: { ...s.training, recompute: true } }, null).memory;
+    expect(recomputed.totalBytes / 1024 ** 3).toBeCloseTo(1.14, 2);
+    const v = adapterSummary(qwen.config, s, { maxStorageBufferBindingSize: 128 * MiB, maxBufferSize: 1024 * MiB }).verdict;
+    expect(v).toEqual({ fits: true, advice: '' });
   });
 });

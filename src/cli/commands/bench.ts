@@ -8,6 +8,10 @@ import { openModel } from '../../model/load-cli.ts';
 import { formatReport, runBench, type BenchReport } from '../../../bench/run.ts';
 import { DEFAULT_TIMING, QUICK_TIMING } from '../../../bench/timing.ts';
 import { DEFAULT_TRAIN_DATA, DEFAULT_TRAIN_MODEL, formatTrainReport, runTrainBench, type TrainBenchReport } from '../../../bench/train.ts';
+import { formatPlanTargets, runPlanTargets, type PlanTargetReport } from '../../../bench/plan-targets.ts';
+import { planCheck, randomReplica, type PlanCheck } from '../../../bench/replica.ts';
+import { QWEN25_05B } from '../../../tests/model/config-hub-samples.ts';
+import { formatBytes } from '../../gpu/pool.ts';
 
 function listOption(a: ParsedArgs, name: string, fallback: number[]): number[] {
   const raw = stringOption(a, name);
@@ -27,8 +31,18 @@ function pathOption(a: ParsedArgs, name: string, fallback: string, what: string)
   return fallback;
 }
 
+function formatPlanCheck(c: PlanCheck): string {
+  return `plan check: ${c.model}, one training step at B=${c.batchSize}, T=${c.seqLen} (recompute ${c.recompute}): measured pool peak ${formatBytes(c.measuredBytes)}, ` +
+    `planned ${formatBytes(c.plannedBytes)} (${(100 * c.relError).toFixed(2)}% apart), step ${c.stepSeconds.toFixed(1)} s\n`;
+}
+
 /**
- * `tsugiki bench [--quick] [--json] [--skip-kernels] [--skip-training]`
+ * `tsugiki bench [--quick] [--json] [--skip-kernels] [--skip-training] [--plan-only] [--plan-check]`
+ *   plan:     planned peak memory of r=16 all-linear LoRA on Qwen2.5-0.5B, Llama-3.2-1B and -3B
+ *             against their targets (bench/plan-targets.ts; no GPU); --plan-only prints just that.
+ *   --plan-check [--recompute|--no-recompute] [--layers N]: one real training step (B=2, T=64) on a
+ *             random-weight replica of Qwen2.5-0.5B's exact config (bf16; --layers keeps only the
+ *             first N blocks), its measured pool peak against the plan.
  *   kernels:  [--rows M] [--sizes 64,256] [--ranks 8,16]: tsugiki's matmul and LoRA layer against
  *             tfjs-backend-webgpu on the same device, jax-js on the same adapter, and the FMA peak.
  *   training: [--model MODEL] [--data DATA] [--batch-size B] [--seq-len T] [--steps N]: tokens/s
@@ -37,8 +51,31 @@ function pathOption(a: ParsedArgs, name: string, fallback: string, what: string)
  *             the shared data folder beside the repository.
  */
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['rows', 'sizes', 'ranks', 'model', 'data', 'batch-size', 'seq-len', 'steps'], ['json', 'quick', 'skip-kernels', 'skip-training']);
+  const args = parseArgs(argv, ['rows', 'sizes', 'ranks', 'model', 'data', 'batch-size', 'seq-len', 'steps', 'layers'],
+    ['json', 'quick', 'skip-kernels', 'skip-training', 'plan-only', 'plan-check', 'recompute', 'no-recompute']);
   if (args.positionals.length) throw new UsageError(`bench takes no positional arguments (got ${args.positionals.join(' ')}); give the model with --model PATH.`);
+  const json = args.options.has('json');
+  const plan = runPlanTargets();
+  if (args.options.has('plan-only')) {
+    process.stdout.write(json ? `${JSON.stringify({ plan })}\n` : formatPlanTargets(plan));
+    return 0;
+  }
+  if (args.options.has('plan-check')) {
+    const gpu = await createNodeGpu();
+    try {
+      const recompute = args.options.has('recompute') ? 'on' : args.options.has('no-recompute') ? 'off' : 'auto';
+      const layers = numberOption(args, 'layers', QWEN25_05B.num_hidden_layers, { integer: true, min: 1 });
+      const name = `Qwen2.5-0.5B (random bf16 replica${layers === QWEN25_05B.num_hidden_layers ? '' : `, first ${layers} layers`})`;
+      const check = await planCheck(gpu, randomReplica({ ...QWEN25_05B, num_hidden_layers: layers }, name), {
+        batchSize: numberOption(args, 'batch-size', 2, { integer: true, min: 1 }), seqLen: numberOption(args, 'seq-len', 64, { integer: true, min: 2 }),
+        recompute, log: (line) => process.stderr.write(`${line}\n`),
+      });
+      process.stdout.write(json ? `${JSON.stringify({ plan, plan_check: check })}\n` : formatPlanTargets(plan) + formatPlanCheck(check));
+      return check.relError <= 0.05 ? 0 : 1;
+    } finally {
+      gpu.destroy();
+    }
+  }
   const quick = args.options.has('quick');
   const kernels = !args.options.has('skip-kernels');
   const training = !args.options.has('skip-training');
@@ -62,7 +99,7 @@ export async function run(argv: string[]): Promise<number> {
     : null;
   const gpu = await createNodeGpu();
   try {
-    const report: Partial<BenchReport> & { adapter: string; training?: TrainBenchReport } = kernels
+    const report: Partial<BenchReport> & { adapter: string; training?: TrainBenchReport; plan?: PlanTargetReport[] } = kernels
       ? await runBench(gpu, kernelOptions)
       : { adapter: adapterName(gpu.adapter) };
     if (train) {
@@ -73,11 +110,13 @@ export async function run(argv: string[]): Promise<number> {
         batch: train.batch, seqLen: train.seqLen, steps: train.steps, log,
       });
     }
-    if (args.options.has('json')) {
+    report.plan = plan;
+    if (json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
     } else {
       const sections = [kernels ? formatReport(report as BenchReport) : `adapter: ${report.adapter}\n`];
       if (report.training) sections.push(formatTrainReport(report.training));
+      sections.push(formatPlanTargets(plan));
       process.stdout.write(sections.join('\n'));
     }
   } finally {

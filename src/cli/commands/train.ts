@@ -21,9 +21,10 @@ import { evalLine, evalText, progressText, stepLine } from '../../train/metrics.
 import { loadModelArg } from '../../train/model-node.ts';
 import { quantizeBase } from '../../model/quantize-base.ts';
 import { weightPrecision } from '../../model/weights.ts';
-import { formatBytes } from '../../gpu/pool.ts';
 import type { TrainOptions } from '../../train/options.ts';
 import { Trainer } from '../../train/trainer.ts';
+import { trainPlan } from '../../train/memory-plan.ts';
+import { formatBytes } from '../../gpu/pool.ts';
 
 const USAGE = 'usage: tsugiki train MODEL --data DATA --out DIR [--rank R --alpha A --targets q_proj,v_proj|all-linear --lr LR --steps N ...]';
 
@@ -90,6 +91,10 @@ export async function run(argv: string[]): Promise<number> {
   say(`${model.source}: ${trainableParams(trainer.layout.entries, options.adapter.rank).toLocaleString('en-US')} trainable LoRA parameters; ` +
     `${d.train.length} training rows, ${d.val.length} validation rows${d.truncated ? `, ${d.truncated} cut to ${options.seqLen} tokens` : ''}; ${total} steps` +
     (d.labels ? `; labels ${d.labels.join(', ')}` : ''));
+
+  const plan = trainPlan({ config: model.config, weights: model.weights, maxBindingBytes: gpu.adapter.maxStorageBufferBindingSize }, trainer.options);
+  say(`GPU memory: planned peak ${formatBytes(plan.peakBytes)}` +
+    (plan.recompute ? `; activations recomputed in backward (${plan.recompute === 1 ? 'every block input kept' : `one block input in ${plan.recompute} kept`})` : ''));
 
   mkdirSync(outDir, { recursive: true });
   const metricsPath = join(outDir, 'metrics.jsonl');

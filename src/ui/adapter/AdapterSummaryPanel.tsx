@@ -13,7 +13,8 @@ export function AdapterSummaryPanel() {
   const settings = useStore((s) => s.adapterSettings);
   const gpu = useStore((s) => s.gpu);
   const limits = gpu.status === 'ready' ? gpu.adapter : null;
-  const summary = useMemo(() => adapterSummary(config, settings, limits), [config, settings, limits]);
+  const fourBit = useStore((s) => s.modelSummary?.baseQuant != null);
+  const summary = useMemo(() => adapterSummary(config, settings, limits, fourBit ? '4bit' : 'source'), [config, settings, limits, fourBit]);
   const total = useMemo(() => parameterCount(config), [config]);
   const { memory, verdict } = summary;
   return (
@@ -26,10 +27,11 @@ export function AdapterSummaryPanel() {
         </dd>
         <dt>Adapter file size</dt>
         <dd data-testid="adapter-size">{formatBytes(summary.adapterFileBytes)}</dd>
-        <dt>GPU memory while training (estimate)</dt>
+        <dt>GPU memory while training (planned)</dt>
         <dd data-testid="memory-estimate">
           {formatBytes(memory.totalBytes)}: model {formatBytes(memory.frozenBytes)}, work in progress (activations) {formatBytes(memory.activationBytes)}, adapter with
           its optimizer state {formatBytes(memory.loraBytes)}
+          {memory.recompute > 0 ? `; activations recomputed while learning${memory.recompute > 1 ? ` (every ${memory.recompute} layers kept)` : ''}, to fit` : ''}
         </dd>
         <dt>Learning rate and length</dt>
         <dd data-testid="preset-suggestion">

@@ -53,6 +53,13 @@ export function AdvancedSettings() {
             ))}
           </select>
         </div>
+        <div className="field check-field">
+          <div className="check">
+            <input id="recompute" type="checkbox" checked={training.recompute ?? false} onChange={(e) => updateTraining({ recompute: e.target.checked })} />
+            <label htmlFor="recompute">Always recompute activations (less GPU memory, about a third slower)</label>
+          </div>
+          <span className="hint">Otherwise they are recomputed only when the run would not fit the GPU.</span>
+        </div>
       </div>
     </div>
   );

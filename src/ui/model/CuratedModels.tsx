@@ -13,11 +13,16 @@ function useVerdict(m: CuratedModel): { fits: boolean; text: string; bytes: numb
   const { batchSize, seqLen } = useStore((s) => s.adapterSettings.training);
   const preset = useStore((s) => s.adapterSettings.preset);
   const settings = presetSettings(preset === 'custom' ? 'balanced' : preset, m.config, { batchSize, seqLen });
-  const summary = adapterSummary(m.config, settings, limits);
+  const summary = adapterSummary(m.config, settings, limits, m.base);
   if (summary.verdict.fits) return { fits: true, text: 'fits this GPU', bytes: summary.memory.totalBytes };
   const smaller = CURATED_MODELS.filter((o) => parameterCount(o.config) < parameterCount(m.config)).map((o) => o.label);
   const tryThis = smaller.length > 0 ? `try ${smaller[0]}` : 'try a smaller batch size or sequence length in step 3';
   return { fits: false, text: `too big for this GPU, ${tryThis} (${summary.verdict.advice})`, bytes: summary.memory.totalBytes };
+}
+
+/** Downloads (or reads from the cache) and loads a curated model, quantizing it when it trains on a 4-bit base. */
+async function loadCurated(download: (repo: string, files: string[]) => Promise<boolean>, m: CuratedModel): Promise<void> {
+  if ((await download(m.id, m.files)) && m.base === '4bit') await useStore.getState().quantizeBase();
 }
 
 function CuratedRow({ m, cached }: { m: CuratedModel; cached: boolean }) {
@@ -37,7 +42,7 @@ function CuratedRow({ m, cached }: { m: CuratedModel; cached: boolean }) {
           Training needs about {formatBytes(verdict.bytes)} of GPU memory: {verdict.text}.
         </p>
       </div>
-      <button type="button" className={current ? 'secondary' : undefined} disabled={busy || current} onClick={() => void download(m.id, m.files)}>
+      <button type="button" className={current ? 'secondary' : undefined} disabled={busy || current} onClick={() => void loadCurated(download, m)}>
         {current ? 'Loaded' : cached ? 'Load from this browser' : 'Download and load'}
       </button>
     </li>

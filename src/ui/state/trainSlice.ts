@@ -55,6 +55,7 @@ export function trainOptionsOf(s: Store): TrainOptions {
     steps: s.maxSteps,
     batchSize: t.batchSize,
     seqLen: Math.min(t.seqLen, s.modelConfig.maxPositions),
+    recompute: t.recompute ? 'on' : 'auto',
     seed: s.splitSeed,
     valSplit: s.valPercent / 100,
   };
