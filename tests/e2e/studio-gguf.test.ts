@@ -5,11 +5,10 @@
  * `ollama create` line, and the GPU-server zip holds train.py with the rows in the prompt format.
  * llama.cpp's judgement of these files is in tests/cli/export-gguf-llama-cpp.test.ts.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unzipFiles } from '../../src/io/zip.ts';
 import { defaultAdapterConfig } from '../../src/lora/config.ts';
@@ -20,7 +19,7 @@ import { importPeftAdapter } from '../../src/lora/peft-import.ts';
 import { loadModelFiles } from '../../src/model/load-source.ts';
 import { adapterGgufFile, mergedGgufFolder } from '../../src/train/gguf-export.ts';
 import { rng } from '../helpers/numeric.ts';
-import { buildStudio, launchChromium, OUTPUT_DIR, serveStudio } from './harness.ts';
+import { openStudio, SHOTS, type StudioPage } from './harness.ts';
 
 const STORIES = fileURLToPath(new URL('../../../shared/data/models/stories260K.gguf', import.meta.url));
 const FILES = { 'stories260K.gguf': new Uint8Array(readFileSync(STORIES)) };
@@ -37,22 +36,14 @@ function randomPeftFiles(): Record<string, Uint8Array> {
 }
 
 describe('studio GGUF exports in Chromium', () => {
-  let browser: Browser;
-  let server: Server;
+  let studio: StudioPage;
   let page: Page;
-  const errors: string[] = [];
   const peft = randomPeftFiles();
   const adapter = importPeftAdapter(peft['adapter_config.json'], peft['adapter_model.safetensors'], MODEL.config);
 
   beforeAll(async () => {
-    await buildStudio();
-    let url: string;
-    ({ server, url } = await serveStudio());
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, acceptDownloads: true });
-    page = await context.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(url);
+    studio = await openStudio();
+    page = studio.page;
     await page.getByTestId('gpu-name').waitFor({ timeout: 60_000 });
     await page.locator('#model-file').setInputFiles(STORIES);
     await page.getByTestId('model-facts').waitFor({ timeout: 60_000 });
@@ -63,8 +54,7 @@ describe('studio GGUF exports in Chromium', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    server?.close();
+    await studio?.close();
   });
 
   const download = async (button: string) => {
@@ -90,8 +80,7 @@ describe('studio GGUF exports in Chromium', () => {
     await page.getByTestId('ollama-create').waitFor();
     expect(await page.getByTestId('ollama-create-line').textContent()).toBe(expected.createLine);
     expect(await page.getByTestId('modelfile').textContent()).toBe(new TextDecoder().decode(expected.files.Modelfile));
-    mkdirSync(join(OUTPUT_DIR, 'screenshots'), { recursive: true });
-    await page.getByTestId('gguf-export').screenshot({ path: join(OUTPUT_DIR, 'screenshots', 'studio-gguf.png') });
+    await page.getByTestId('gguf-export').screenshot({ path: join(SHOTS, 'studio-gguf.png') });
   });
 
   it('the GPU-server zip holds train.py, the configs and the rows in the prompt format', async () => {
@@ -106,6 +95,6 @@ describe('studio GGUF exports in Chromium', () => {
     expect(rows).toHaveLength(10);
     for (const line of rows) expect(JSON.parse(line)).toMatchObject({ prompt: expect.stringMatching(/^Lily found a red ball number \d\n### Answer:\n$/), completion: expect.stringMatching(/^(yes|no)<\/s>$/) });
     expect(new TextDecoder().decode(files[`${dir}train.py`])).toContain('r=4,');
-    expect(errors).toEqual([]);
+    expect(studio.errors).toEqual([]);
   });
 });

@@ -67,8 +67,15 @@ export function exportInfoOf(s: Store): ExportInfo {
   };
 }
 
-export const createExportSlice: StateCreator<Store, [], [], ExportSlice> = (set, get) => {
-  const busy = async (what: string, work: () => Promise<void>) => {
+type SetStore = Parameters<StateCreator<Store>>[0];
+type GetStore = Parameters<StateCreator<Store>>[1];
+
+/**
+ * Runs one export at a time: `what` is shown while it runs, and its error becomes the Export
+ * step's problem. A second export asked for meanwhile is ignored.
+ */
+export function exportTask(set: SetStore, get: GetStore): (what: string, work: () => Promise<void>) => Promise<void> {
+  return async (what, work) => {
     if (get().exportBusy) return;
     set({ exportBusy: what, exportProblem: null });
     try {
@@ -79,6 +86,10 @@ export const createExportSlice: StateCreator<Store, [], [], ExportSlice> = (set,
       set({ exportBusy: null });
     }
   };
+}
+
+export const createExportSlice: StateCreator<Store, [], [], ExportSlice> = (set, get) => {
+  const busy = exportTask(set, get);
   return {
     adapterInfo: null,
     exportBusy: null,

@@ -1,8 +1,7 @@
 import type { StateCreator } from 'zustand';
-import type { EngineError } from '../../worker/client.ts';
 import type { GgufFileType } from '../../train/gguf-files.ts';
 import type { Store } from '../store.ts';
-import { downloadBlob } from './exportSlice.ts';
+import { downloadBlob, exportTask } from './exportSlice.ts';
 import { getEngine } from './engine.ts';
 import { trainOptionsOf } from './trainSlice.ts';
 
@@ -20,17 +19,7 @@ export interface GgufSlice {
 }
 
 export const createGgufSlice: StateCreator<Store, [], [], GgufSlice> = (set, get) => {
-  const busy = async (what: string, work: () => Promise<void>) => {
-    if (get().exportBusy) return;
-    set({ exportBusy: what, exportProblem: null });
-    try {
-      await work();
-    } catch (e) {
-      set({ exportProblem: (e as EngineError).message });
-    } finally {
-      set({ exportBusy: null });
-    }
-  };
+  const busy = exportTask(set, get);
   const progress = (what: string) => set({ exportBusy: what });
   return {
     ggufAdapterDtype: 'F32',
