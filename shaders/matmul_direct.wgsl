@@ -99,7 +99,24 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
       }
     }
   } else {
-    for (var kk = k_begin; kk < k_end; kk++) {
+    // Four k per pass: 32 loads then 64 FMAs, so CPU implementations spend their time in FMAs
+    // rather than loop control; the last K % 4 run one at a time.
+    var kk = k_begin;
+    for (; kk + 4u <= k_end; kk += 4u) {
+      let a0 = a4(a_base, ra, kk);
+      let a1 = a4(a_base, ra, kk + 1u);
+      let a2 = a4(a_base, ra, kk + 2u);
+      let a3 = a4(a_base, ra, kk + 3u);
+      let b0 = b4(b_base, cb, kk);
+      let b1 = b4(b_base, cb, kk + 1u);
+      let b2 = b4(b_base, cb, kk + 2u);
+      let b3 = b4(b_base, cb, kk + 3u);
+      acc0 = fma(vec4(a3.x), b3, fma(vec4(a2.x), b2, fma(vec4(a1.x), b1, fma(vec4(a0.x), b0, acc0))));
+      acc1 = fma(vec4(a3.y), b3, fma(vec4(a2.y), b2, fma(vec4(a1.y), b1, fma(vec4(a0.y), b0, acc1))));
+      acc2 = fma(vec4(a3.z), b3, fma(vec4(a2.z), b2, fma(vec4(a1.z), b1, fma(vec4(a0.z), b0, acc2))));
+      acc3 = fma(vec4(a3.w), b3, fma(vec4(a2.w), b2, fma(vec4(a1.w), b1, fma(vec4(a0.w), b0, acc3))));
+    }
+    for (; kk < k_end; kk++) {
       let av = a4(a_base, ra, kk);
       let bv = b4(b_base, cb, kk);
       acc0 = fma(vec4(av.x), bv, acc0);
