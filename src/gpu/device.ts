@@ -30,11 +30,19 @@ export class Gpu {
   /** When set, every dispatch is timed (see profiler.ts). */
   profiler: Profiler | null = null;
   private readonly errors: string[] = [];
+  /**
+   * Which kernel long contractions (K ≥ 256) run on: 'tiled' (shaders/matmul.wgsl, workgroup memory
+   * and barriers) or 'direct' (shaders/matmul_direct.wgsl, barrier-free). CPU implementations of
+   * WebGPU pay for a barrier by switching every invocation, so they run every product direct; the
+   * tests set it to reach the other kernel.
+   */
+  longMatmul: 'tiled' | 'direct';
 
   constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterSummary,
   ) {
+    this.longMatmul = cpuAdapter(adapter) ? 'direct' : 'tiled';
     this.pool = new BufferPool(device, device.limits.maxStorageBufferBindingSize);
     this.pipelines = new PipelineCache(device);
     device.lost.then((info) => {
@@ -128,6 +136,11 @@ export async function createGpu(gpu: GPU, options: GpuOptions = {}): Promise<Gpu
     maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
     maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
   });
+}
+
+/** Whether the adapter is WebGPU on the CPU (SwiftShader, Mesa's llvmpipe / lavapipe, Windows WARP). */
+export function cpuAdapter(a: AdapterSummary): boolean {
+  return /swiftshader|llvmpipe|lavapipe|\bwarp\b|microsoft basic render/i.test(`${a.vendor} ${a.architecture} ${a.device} ${a.description}`);
 }
 
 export function adapterName(a: AdapterSummary): string {

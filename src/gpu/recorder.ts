@@ -52,7 +52,7 @@ export class Recorder {
   private readonly groups = new Map<string, GPUBindGroup>();
 
   constructor(
-    private readonly gpu: Gpu,
+    readonly gpu: Gpu,
     readonly label: string,
   ) {}
 

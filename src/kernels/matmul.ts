@@ -8,7 +8,8 @@ const TILE = 64;
 const TK = 16;
 /**
  * Contractions shorter than this, and products with an output side of at most R_THIN, run on
- * shaders/matmul_direct.wgsl (no workgroup memory, no barriers); the rest on the tiled kernel.
+ * shaders/matmul_direct.wgsl (no workgroup memory, no barriers); the rest on the tiled kernel,
+ * except on CPU adapters, where every product runs direct (see Gpu.longMatmul).
  */
 export const DIRECT_MAX_K = 256;
 const R_THIN = 16;
@@ -89,9 +90,12 @@ function checkDropout(op: string, d: Dropout | undefined): void {
   }
 }
 
-/** Which kernel a product runs on and its output tile [rows, cols] per workgroup. */
-export function gemmPlan(m: number, n: number, k: number): { direct: boolean; tx: number; tileM: number; tileN: number } {
-  if (k >= DIRECT_MAX_K && Math.min(m, n) > R_THIN) return { direct: false, tx: 16, tileM: TILE, tileN: TILE };
+/**
+ * Which kernel a product runs on and its output tile [rows, cols] per workgroup; `long` is the
+ * kernel for long contractions on this adapter (Gpu.longMatmul).
+ */
+export function gemmPlan(m: number, n: number, k: number, long: 'tiled' | 'direct' = 'tiled'): { direct: boolean; tx: number; tileM: number; tileN: number } {
+  if (long === 'tiled' && k >= DIRECT_MAX_K && Math.min(m, n) > R_THIN) return { direct: false, tx: 16, tileM: TILE, tileN: TILE };
   // 64 threads of 4×4 each: TX across the columns (enough to cover N, at most 16), 64 / TX down.
   let tx = 1;
   while (tx < 16 && 4 * tx < n) tx *= 2;
@@ -99,7 +103,7 @@ export function gemmPlan(m: number, n: number, k: number): { direct: boolean; tx
 }
 
 function recordGemm(rec: Recorder, g: Gemm): void {
-  const plan = gemmPlan(g.m, g.n, g.k);
+  const plan = gemmPlan(g.m, g.n, g.k, rec.gpu.longMatmul);
   const tilesN = Math.ceil(g.n / plan.tileN);
   const tiles = Math.ceil(g.m / plan.tileM) * tilesN;
   const drop = g.dropout && g.dropout.p > 0 ? g.dropout : undefined;

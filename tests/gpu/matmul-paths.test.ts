@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpuAdapter } from '../../src/gpu/device.ts';
 import { DIRECT_MAX_K, gemmPlan, linearBackwardInput, linearBackwardWeight, linearForward, matmul } from '../../src/kernels/matmul.ts';
 import { dropoutKeep } from '../../src/kernels/lora.ts';
 import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
@@ -22,13 +23,31 @@ describe('matmul kernel choice', () => {
     expect(gemmPlan(512, 512, DIRECT_MAX_K - 1).direct).toBe(true);
     expect(gemmPlan(512, 512, DIRECT_MAX_K)).toEqual({ direct: false, tx: 16, tileM: 64, tileN: 64 });
   });
+
+  it('runs long contractions direct on a CPU adapter, tiled on the others', async () => {
+    expect(gemmPlan(512, 512, DIRECT_MAX_K, 'direct')).toEqual({ direct: true, tx: 16, tileM: 16, tileN: 64 });
+    const summary = { vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero-', description: 'SwiftShader driver 5.0.0' };
+    expect(cpuAdapter({ ...(await testGpu()).adapter, ...summary })).toBe(true);
+    expect(cpuAdapter({ ...(await testGpu()).adapter, vendor: 'nvidia', architecture: 'ada', device: '', description: 'NVIDIA GeForce RTX 4090' })).toBe(false);
+  });
 });
 
-describe('tiled kernel (K ≥ 256, both output sides > 16)', () => {
+// Long contractions (K ≥ 256, both output sides > 16) on either kernel: tiled on GPUs, direct on CPU adapters.
+describe.each(['tiled', 'direct'] as const)('long products on the %s kernel', (long) => {
+  let kept: 'tiled' | 'direct' = 'tiled';
+  beforeAll(async () => {
+    const gpu = await testGpu();
+    kept = gpu.longMatmul;
+    gpu.longMatmul = long;
+  });
+  afterAll(async () => {
+    (await testGpu()).longMatmul = kept;
+  });
+
   it('matches the references in every linear form, with bias, accumulate and dropout', async () => {
     const gpu = await testGpu();
     const [m, n, k] = [37, 53, 300];
-    expect(gemmPlan(m, n, k).direct).toBe(false);
+    expect(gemmPlan(m, n, k, long).direct).toBe(long === 'direct');
     const drop = { p: 0.25, seed: 5 };
     const x = randomArray(m * k, 41);
     const { t: w, exact } = weightTensor(gpu, 'test.w', [n, k], randomArray(n * k, 42), 'bf16');
@@ -84,7 +103,7 @@ describe('direct kernel edges', () => {
   it('handles an output far wider than a tile row and a K just under the switch, with bias and accumulate', async () => {
     const gpu = await testGpu();
     const [m, n, k] = [5, 131, DIRECT_MAX_K - 1];
-    expect(gemmPlan(m, n, k).direct).toBe(true);
+    expect(gemmPlan(m, n, k, gpu.longMatmul).direct).toBe(true);
     const x = randomArray(m * k, 61);
     const { t: w, exact } = weightTensor(gpu, 'test.w', [n, k], randomArray(n * k, 62), 'f16');
     const bias = randomArray(n, 63);

@@ -79,29 +79,36 @@ describe.each(QUANT_NAMES.map((t, i) => [t, i] as const))('%s weights on the GPU
       { name: 'dY·W direct', m: 37, n: 45, k: kRow, dx: true },
     ];
     const cases = all.filter((c) => (paths as readonly string[]).includes(c.name));
-    for (const [i, c] of cases.entries()) {
-      const direct = c.dx ? gemmPlan(c.m, c.k, c.n).direct : gemmPlan(c.m, c.n, c.k).direct;
-      expect(direct, c.name).toBe(c.name.endsWith('direct'));
-      const w = weight(upload, type, blocks, c.n, c.k);
-      const wf = f32Tensor(gpu, 'test.wf', [c.n, c.k], w.exact);
-      const input = randomArray(c.m * (c.dx ? c.n : c.k), 100 + i);
-      const x = f32Tensor(gpu, 'test.x', [c.m, c.dx ? c.n : c.k], input);
-      const outShape = [c.m, c.dx ? c.k : c.n];
-      const [yq, yf] = [emptyTensor(gpu, 'test.yq', outShape), emptyTensor(gpu, 'test.yf', outShape)];
-      const scratch = emptyTensor(gpu, 'test.scratch', [splitScratchElements(outShape[0], outShape[1])]);
-      const [gotQ, gotF] = await run(gpu, (rec) => {
-        if (c.dx) {
-          linearBackwardInput(rec, { dy: x, w: w.t, dx: yq });
-          linearBackwardInput(rec, { dy: x, w: wf, dx: yf });
-        } else {
-          linearForward(rec, { x, w: w.t, y: yq, scratch });
-          linearForward(rec, { x, w: wf, y: yf, scratch });
-        }
-      }, yq, yf);
-      const ref = c.dx ? linearDxRef(input, w.exact, c.m, c.n, c.k) : linearRef(input, w.exact, c.m, c.n, c.k);
-      expect(relToMax(gotQ, gotF), `${type} ${c.name} vs f32 kernel`).toBeLessThan(SAME_KERNEL);
-      expect(relToMax(gotQ, ref), `${type} ${c.name} vs float64`).toBeLessThan(VS_F64);
-      for (const t of [w.t, wf, x, yq, yf, scratch]) gpu.pool.releaseTensor(t);
+    const kept = gpu.longMatmul;
+    try {
+      for (const [i, c] of cases.entries()) {
+        // The tiled cases run tiled on every adapter (a CPU adapter would run them direct).
+        gpu.longMatmul = c.name.endsWith('tiled') ? 'tiled' : kept;
+        const direct = c.dx ? gemmPlan(c.m, c.k, c.n, gpu.longMatmul).direct : gemmPlan(c.m, c.n, c.k, gpu.longMatmul).direct;
+        expect(direct, c.name).toBe(c.name.endsWith('direct'));
+        const w = weight(upload, type, blocks, c.n, c.k);
+        const wf = f32Tensor(gpu, 'test.wf', [c.n, c.k], w.exact);
+        const input = randomArray(c.m * (c.dx ? c.n : c.k), 100 + i);
+        const x = f32Tensor(gpu, 'test.x', [c.m, c.dx ? c.n : c.k], input);
+        const outShape = [c.m, c.dx ? c.k : c.n];
+        const [yq, yf] = [emptyTensor(gpu, 'test.yq', outShape), emptyTensor(gpu, 'test.yf', outShape)];
+        const scratch = emptyTensor(gpu, 'test.scratch', [splitScratchElements(outShape[0], outShape[1])]);
+        const [gotQ, gotF] = await run(gpu, (rec) => {
+          if (c.dx) {
+            linearBackwardInput(rec, { dy: x, w: w.t, dx: yq });
+            linearBackwardInput(rec, { dy: x, w: wf, dx: yf });
+          } else {
+            linearForward(rec, { x, w: w.t, y: yq, scratch });
+            linearForward(rec, { x, w: wf, y: yf, scratch });
+          }
+        }, yq, yf);
+        const ref = c.dx ? linearDxRef(input, w.exact, c.m, c.n, c.k) : linearRef(input, w.exact, c.m, c.n, c.k);
+        expect(relToMax(gotQ, gotF), `${type} ${c.name} vs f32 kernel`).toBeLessThan(SAME_KERNEL);
+        expect(relToMax(gotQ, ref), `${type} ${c.name} vs float64`).toBeLessThan(VS_F64);
+        for (const t of [w.t, wf, x, yq, yf, scratch]) gpu.pool.releaseTensor(t);
+      }
+    } finally {
+      gpu.longMatmul = kept;
     }
   });
 
