@@ -1,16 +1,17 @@
 // Matrix multiply without workgroup memory, for small contractions and thin products (K < 256,
-// or R-wide LoRA factors): C[M, N] (+)= alpha · A[M, K] · B[K, N] (+ bias[N]), batched over z.
+// or R-wide LoRA factors), and every product on CPU adapters: C[M, N] (+)= alpha · A[M, K] · B[K, N] (+ bias[N]), batched over z.
 // Same bindings, uniforms, storage orders (A_T, B_T), dropout placement and split-K slabs as
 // matmul.wgsl, so the dispatch code picks either by shape. Concatenated after common.wgsl,
 // weights.wgsl, weights_quant.wgsl, matmul_dropout.wgsl and matmul_common.wgsl.
 //
-// Each of the 64 threads owns a 4×4 micro-tile of C and reads its operands straight from storage:
-// there is no barrier, so a workgroup costs only its FMAs (tiles sharing operands hit the caches),
-// and CPU implementations, where a barrier switches every invocation, run it an order faster.
-// TX threads span the columns and 64 / TX the rows, so narrow outputs (N = R = 8) keep their
-// threads busy. Rows and columns past the edge read a clamped (valid) address and are not stored.
-// A quantized B is decoded four elements of a weight row at a time: in dY·W (B_T = 0) the four
-// columns of a thread, in x·Wᵀ (B_T = 1) four k of each of its four rows (the k loop steps by 4).
+// Each of the 64 threads owns a 4×8 micro-tile of C (12 loads feed 32 FMAs per k) and reads its
+// operands straight from storage: there is no barrier, so a workgroup costs only its FMAs (tiles
+// sharing operands hit the caches), and CPU implementations, where a barrier switches every
+// invocation, run it faster than the tiled kernel at any K (they run every product here).
+// TX threads span the columns (8 each) and 64 / TX the rows, so narrow outputs (N = R = 8) keep
+// their threads busy. Rows and columns past the edge read a clamped (valid) address and are not stored.
+// A quantized B is decoded four elements of a weight row at a time: in dY·W (B_T = 0) four
+// columns of a thread, in x·Wᵀ (B_T = 1) four k of each of its eight rows (the k loop steps by 4).
 
 override TX: u32 = 16u;
 
@@ -36,7 +37,7 @@ fn a4(base: u32, ra: vec4u, kk: u32) -> vec4f {
 }
 
 fn b4(base: u32, cb: vec4u, kk: u32) -> vec4f {
-  // Quantized, B_T = 0: the columns cb are col0..col0+3 (N is a multiple of 4, nothing clamps).
+  // Quantized, B_T = 0: the columns cb are four from col0 (a multiple of 4; N is whole blocks, nothing clamps).
   if (weight_quantized() && B_T == 0u) { return weight4(base + kk * p.ldb + cb.x); }
   if (B_T == 1u) {
     let o = base + cb * p.ldb + vec4(kk);
@@ -67,7 +68,7 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   if (tile >= p.tiles) { return; }
   let ty_count = 64u / TX;
   let row0 = (tile / p.tiles_n) * 4u * ty_count + 4u * (li / TX);
-  let col0 = (tile % p.tiles_n) * 4u * TX + 4u * (li % TX);
+  let col0 = (tile % p.tiles_n) * 8u * TX + 8u * (li % TX);
   if (row0 >= p.m || col0 >= p.n) { return; }
   // z = batch · splits + part; part s sums k in [s·k_chunk, (s+1)·k_chunk) into its own slab.
   let batch = wid.z / p.splits;
@@ -76,12 +77,18 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   let a_base = batch * p.a_batch + p.a_off;
   let b_base = batch * p.b_batch;
   let ra = min(vec4(row0) + vec4(0u, 1u, 2u, 3u), vec4(p.m - 1u));
+  // cb: columns col0..col0+3 (acc*), cc: col0+4..col0+7 (acd*).
   let cb = min(vec4(col0) + vec4(0u, 1u, 2u, 3u), vec4(p.n - 1u));
+  let cc = min(vec4(col0) + vec4(4u, 5u, 6u, 7u), vec4(p.n - 1u));
 
   var acc0 = vec4(0.0);
   var acc1 = vec4(0.0);
   var acc2 = vec4(0.0);
   var acc3 = vec4(0.0);
+  var acd0 = vec4(0.0);
+  var acd1 = vec4(0.0);
+  var acd2 = vec4(0.0);
+  var acd3 = vec4(0.0);
   if (weight_quantized() && B_T == 1u) {
     // k_begin and k_end are multiples of 4 (K is whole blocks, split parts are multiples of 16).
     for (var k4 = k_begin; k4 < k_end; k4 += 4u) {
@@ -89,40 +96,56 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
       let w1 = weight4(b_base + cb.y * p.ldb + k4);
       let w2 = weight4(b_base + cb.z * p.ldb + k4);
       let w3 = weight4(b_base + cb.w * p.ldb + k4);
+      let w4 = weight4(b_base + cc.x * p.ldb + k4);
+      let w5 = weight4(b_base + cc.y * p.ldb + k4);
+      let w6 = weight4(b_base + cc.z * p.ldb + k4);
+      let w7 = weight4(b_base + cc.w * p.ldb + k4);
       for (var t = 0u; t < 4u; t++) {
         let av = a4(a_base, ra, k4 + t);
         let bv = vec4(w0[t], w1[t], w2[t], w3[t]);
+        let dv = vec4(w4[t], w5[t], w6[t], w7[t]);
         acc0 = fma(vec4(av.x), bv, acc0);
         acc1 = fma(vec4(av.y), bv, acc1);
         acc2 = fma(vec4(av.z), bv, acc2);
         acc3 = fma(vec4(av.w), bv, acc3);
+        acd0 = fma(vec4(av.x), dv, acd0);
+        acd1 = fma(vec4(av.y), dv, acd1);
+        acd2 = fma(vec4(av.z), dv, acd2);
+        acd3 = fma(vec4(av.w), dv, acd3);
       }
     }
   } else {
-    // Four k per pass: 32 loads then 64 FMAs, so CPU implementations spend their time in FMAs
-    // rather than loop control; the last K % 4 run one at a time.
+    // Two k per pass: 24 loads then 64 FMAs, so CPU implementations spend their time in FMAs
+    // rather than loop control; an odd last k runs alone.
     var kk = k_begin;
-    for (; kk + 4u <= k_end; kk += 4u) {
+    for (; kk + 2u <= k_end; kk += 2u) {
       let a0 = a4(a_base, ra, kk);
       let a1 = a4(a_base, ra, kk + 1u);
-      let a2 = a4(a_base, ra, kk + 2u);
-      let a3 = a4(a_base, ra, kk + 3u);
       let b0 = b4(b_base, cb, kk);
       let b1 = b4(b_base, cb, kk + 1u);
-      let b2 = b4(b_base, cb, kk + 2u);
-      let b3 = b4(b_base, cb, kk + 3u);
-      acc0 = fma(vec4(a3.x), b3, fma(vec4(a2.x), b2, fma(vec4(a1.x), b1, fma(vec4(a0.x), b0, acc0))));
-      acc1 = fma(vec4(a3.y), b3, fma(vec4(a2.y), b2, fma(vec4(a1.y), b1, fma(vec4(a0.y), b0, acc1))));
-      acc2 = fma(vec4(a3.z), b3, fma(vec4(a2.z), b2, fma(vec4(a1.z), b1, fma(vec4(a0.z), b0, acc2))));
-      acc3 = fma(vec4(a3.w), b3, fma(vec4(a2.w), b2, fma(vec4(a1.w), b1, fma(vec4(a0.w), b0, acc3))));
+      let d0 = b4(b_base, cc, kk);
+      let d1 = b4(b_base, cc, kk + 1u);
+      acc0 = fma(vec4(a1.x), b1, fma(vec4(a0.x), b0, acc0));
+      acc1 = fma(vec4(a1.y), b1, fma(vec4(a0.y), b0, acc1));
+      acc2 = fma(vec4(a1.z), b1, fma(vec4(a0.z), b0, acc2));
+      acc3 = fma(vec4(a1.w), b1, fma(vec4(a0.w), b0, acc3));
+      acd0 = fma(vec4(a1.x), d1, fma(vec4(a0.x), d0, acd0));
+      acd1 = fma(vec4(a1.y), d1, fma(vec4(a0.y), d0, acd1));
+      acd2 = fma(vec4(a1.z), d1, fma(vec4(a0.z), d0, acd2));
+      acd3 = fma(vec4(a1.w), d1, fma(vec4(a0.w), d0, acd3));
     }
-    for (; kk < k_end; kk++) {
+    if (kk < k_end) {
       let av = a4(a_base, ra, kk);
       let bv = b4(b_base, cb, kk);
+      let dv = b4(b_base, cc, kk);
       acc0 = fma(vec4(av.x), bv, acc0);
       acc1 = fma(vec4(av.y), bv, acc1);
       acc2 = fma(vec4(av.z), bv, acc2);
       acc3 = fma(vec4(av.w), bv, acc3);
+      acd0 = fma(vec4(av.x), dv, acd0);
+      acd1 = fma(vec4(av.y), dv, acd1);
+      acd2 = fma(vec4(av.z), dv, acd2);
+      acd3 = fma(vec4(av.w), dv, acd3);
     }
   }
 
@@ -131,4 +154,8 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   store_row(batch, c_base, row0 + 1u, col0, acc1);
   store_row(batch, c_base, row0 + 2u, col0, acc2);
   store_row(batch, c_base, row0 + 3u, col0, acc3);
+  store_row(batch, c_base, row0, col0 + 4u, acd0);
+  store_row(batch, c_base, row0 + 1u, col0 + 4u, acd1);
+  store_row(batch, c_base, row0 + 2u, col0 + 4u, acd2);
+  store_row(batch, c_base, row0 + 3u, col0 + 4u, acd3);
 }
