@@ -20,6 +20,8 @@ export interface GpuOptions {
   /** Smallest buffer and binding sizes the work needs; the adapter's maximum is requested regardless. */
   minBufferSize?: number;
   powerPreference?: GPUPowerPreference;
+  /** Binds at most this many bytes at once even where the adapter allows more (as a GPU at WebGPU's default 128 MiB does). */
+  maxStorageBufferBindingSize?: number;
 }
 
 /** One WebGPU device with its buffer pool and pipeline cache; the same in the browser and Node. */
@@ -116,7 +118,7 @@ export async function createGpu(gpu: GPU, options: GpuOptions = {}): Promise<Gpu
     requiredFeatures,
     requiredLimits: {
       maxBufferSize: l.maxBufferSize,
-      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxStorageBufferBindingSize: Math.min(l.maxStorageBufferBindingSize, options.maxStorageBufferBindingSize ?? Infinity),
       maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
       maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
       maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,

@@ -2,8 +2,8 @@
  * The plan against a real training step at a real model's shapes: a random-weight replica of
  * Qwen2.5-0.5B's exact config (bf16, generated in memory, never written), B=2, T=64, r=16 on all
  * linear modules. Measured with `tsugiki bench --plan-check` on SwiftShader (2 shared cores): pool
- * peak 1.42 GiB against 1.42 GiB planned (0.00% apart); the step took 35 minutes, so this is
- * opt-in: TSUGIKI_PLAN_CHECK=1.
+ * peak equal to the plan (0.00% apart; 379.8 MiB for the first 2 blocks with recompute); the whole
+ * model's step took 35 minutes, so this is opt-in: TSUGIKI_PLAN_CHECK=1.
  * plan-run.test.ts makes the same check on small models in every run.
  */
 import { describe, expect, it } from 'vitest';

@@ -98,7 +98,7 @@ export function TrainMessages() {
       {evaluating !== null ? <p className="note">Evaluating the adapter and the base model on {evaluating} held-out rows…</p> : null}
       {status === 'done' && result ? (
         <p className="ok" data-testid="train-done">
-          Training finished after {result.step} steps{result.valLoss !== null ? `; validation loss ${result.valLoss.toFixed(4)}` : ''}. Compare the model in step 5.
+          Training finished after {result.step} {result.step === 1 ? 'step' : 'steps'}{result.valLoss !== null ? `; validation loss ${result.valLoss.toFixed(4)}` : ''}. Compare the model in step 5.
         </p>
       ) : null}
       {result?.evaluation ? <FinalEvaluation evaluation={result.evaluation} /> : null}
