@@ -4,14 +4,14 @@
 // matmul.wgsl, so the dispatch code picks either by shape. Concatenated after common.wgsl,
 // weights.wgsl, weights_quant.wgsl, matmul_dropout.wgsl and matmul_common.wgsl.
 //
-// Each of the 64 threads owns a 4×8 micro-tile of C (12 loads feed 32 FMAs per k) and reads its
+// Each of the 64 threads owns an 8×8 micro-tile of C (16 loads feed 64 FMAs per k) and reads its
 // operands straight from storage: there is no barrier, so a workgroup costs only its FMAs (tiles
 // sharing operands hit the caches), and CPU implementations, where a barrier switches every
 // invocation, run it faster than the tiled kernel at any K (they run every product here).
-// TX threads span the columns (8 each) and 64 / TX the rows, so narrow outputs (N = R = 8) keep
+// TX threads span the columns (8 each) and 64 / TX the rows (8 each), so narrow outputs (N = R = 8) keep
 // their threads busy. Rows and columns past the edge read a clamped (valid) address and are not stored.
 // A quantized B is decoded four elements of a weight row at a time: in dY·W (B_T = 0) four
-// columns of a thread, in x·Wᵀ (B_T = 1) four k of each of its eight rows (the k loop steps by 4).
+// columns of a thread, in x·Wᵀ (B_T = 1) four k of each of its eight B rows (the k loop steps by 4).
 
 override TX: u32 = 16u;
 
@@ -67,7 +67,7 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   let tile = linear_workgroup(wid, nwg);
   if (tile >= p.tiles) { return; }
   let ty_count = 64u / TX;
-  let row0 = (tile / p.tiles_n) * 4u * ty_count + 4u * (li / TX);
+  let row0 = (tile / p.tiles_n) * 8u * ty_count + 8u * (li / TX);
   let col0 = (tile % p.tiles_n) * 8u * TX + 8u * (li % TX);
   if (row0 >= p.m || col0 >= p.n) { return; }
   // z = batch · splits + part; part s sums k in [s·k_chunk, (s+1)·k_chunk) into its own slab.
@@ -77,7 +77,9 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   let a_base = batch * p.a_batch + p.a_off;
   let b_base = batch * p.b_batch;
   let ra = min(vec4(row0) + vec4(0u, 1u, 2u, 3u), vec4(p.m - 1u));
-  // cb: columns col0..col0+3 (acc*), cc: col0+4..col0+7 (acd*).
+  let rb = min(vec4(row0) + vec4(4u, 5u, 6u, 7u), vec4(p.m - 1u));
+  // Rows ra = row0..row0+3, rb = row0+4..row0+7; columns cb = col0..col0+3, cc = col0+4..col0+7.
+  // Accumulators: acc (ra, cb), acd (ra, cc), f (rb, cb), g (rb, cc).
   let cb = min(vec4(col0) + vec4(0u, 1u, 2u, 3u), vec4(p.n - 1u));
   let cc = min(vec4(col0) + vec4(4u, 5u, 6u, 7u), vec4(p.n - 1u));
 
@@ -89,6 +91,14 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   var acd1 = vec4(0.0);
   var acd2 = vec4(0.0);
   var acd3 = vec4(0.0);
+  var f0 = vec4(0.0); // rows rb
+  var f1 = vec4(0.0);
+  var f2 = vec4(0.0);
+  var f3 = vec4(0.0);
+  var g0 = vec4(0.0);
+  var g1 = vec4(0.0);
+  var g2 = vec4(0.0);
+  var g3 = vec4(0.0);
   if (weight_quantized() && B_T == 1u) {
     // k_begin and k_end are multiples of 4 (K is whole blocks, split parts are multiples of 16).
     for (var k4 = k_begin; k4 < k_end; k4 += 4u) {
@@ -112,40 +122,39 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
         acd1 = fma(vec4(av.y), dv, acd1);
         acd2 = fma(vec4(av.z), dv, acd2);
         acd3 = fma(vec4(av.w), dv, acd3);
+        let ev = a4(a_base, rb, k4 + t);
+        f0 = fma(vec4(ev.x), bv, f0);
+        f1 = fma(vec4(ev.y), bv, f1);
+        f2 = fma(vec4(ev.z), bv, f2);
+        f3 = fma(vec4(ev.w), bv, f3);
+        g0 = fma(vec4(ev.x), dv, g0);
+        g1 = fma(vec4(ev.y), dv, g1);
+        g2 = fma(vec4(ev.z), dv, g2);
+        g3 = fma(vec4(ev.w), dv, g3);
       }
     }
   } else {
-    // Two k per pass: 24 loads then 64 FMAs, so CPU implementations spend their time in FMAs
-    // rather than loop control; an odd last k runs alone.
-    var kk = k_begin;
-    for (; kk + 2u <= k_end; kk += 2u) {
+    for (var kk = k_begin; kk < k_end; kk++) {
       let a0 = a4(a_base, ra, kk);
-      let a1 = a4(a_base, ra, kk + 1u);
+      let e0 = a4(a_base, rb, kk);
       let b0 = b4(b_base, cb, kk);
-      let b1 = b4(b_base, cb, kk + 1u);
       let d0 = b4(b_base, cc, kk);
-      let d1 = b4(b_base, cc, kk + 1u);
-      acc0 = fma(vec4(a1.x), b1, fma(vec4(a0.x), b0, acc0));
-      acc1 = fma(vec4(a1.y), b1, fma(vec4(a0.y), b0, acc1));
-      acc2 = fma(vec4(a1.z), b1, fma(vec4(a0.z), b0, acc2));
-      acc3 = fma(vec4(a1.w), b1, fma(vec4(a0.w), b0, acc3));
-      acd0 = fma(vec4(a1.x), d1, fma(vec4(a0.x), d0, acd0));
-      acd1 = fma(vec4(a1.y), d1, fma(vec4(a0.y), d0, acd1));
-      acd2 = fma(vec4(a1.z), d1, fma(vec4(a0.z), d0, acd2));
-      acd3 = fma(vec4(a1.w), d1, fma(vec4(a0.w), d0, acd3));
-    }
-    if (kk < k_end) {
-      let av = a4(a_base, ra, kk);
-      let bv = b4(b_base, cb, kk);
-      let dv = b4(b_base, cc, kk);
-      acc0 = fma(vec4(av.x), bv, acc0);
-      acc1 = fma(vec4(av.y), bv, acc1);
-      acc2 = fma(vec4(av.z), bv, acc2);
-      acc3 = fma(vec4(av.w), bv, acc3);
-      acd0 = fma(vec4(av.x), dv, acd0);
-      acd1 = fma(vec4(av.y), dv, acd1);
-      acd2 = fma(vec4(av.z), dv, acd2);
-      acd3 = fma(vec4(av.w), dv, acd3);
+      acc0 = fma(vec4(a0.x), b0, acc0);
+      acc1 = fma(vec4(a0.y), b0, acc1);
+      acc2 = fma(vec4(a0.z), b0, acc2);
+      acc3 = fma(vec4(a0.w), b0, acc3);
+      acd0 = fma(vec4(a0.x), d0, acd0);
+      acd1 = fma(vec4(a0.y), d0, acd1);
+      acd2 = fma(vec4(a0.z), d0, acd2);
+      acd3 = fma(vec4(a0.w), d0, acd3);
+      f0 = fma(vec4(e0.x), b0, f0);
+      f1 = fma(vec4(e0.y), b0, f1);
+      f2 = fma(vec4(e0.z), b0, f2);
+      f3 = fma(vec4(e0.w), b0, f3);
+      g0 = fma(vec4(e0.x), d0, g0);
+      g1 = fma(vec4(e0.y), d0, g1);
+      g2 = fma(vec4(e0.z), d0, g2);
+      g3 = fma(vec4(e0.w), d0, g3);
     }
   }
 
@@ -158,4 +167,12 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
   store_row(batch, c_base, row0 + 1u, col0 + 4u, acd1);
   store_row(batch, c_base, row0 + 2u, col0 + 4u, acd2);
   store_row(batch, c_base, row0 + 3u, col0 + 4u, acd3);
+  store_row(batch, c_base, row0 + 4u, col0, f0);
+  store_row(batch, c_base, row0 + 5u, col0, f1);
+  store_row(batch, c_base, row0 + 6u, col0, f2);
+  store_row(batch, c_base, row0 + 7u, col0, f3);
+  store_row(batch, c_base, row0 + 4u, col0 + 4u, g0);
+  store_row(batch, c_base, row0 + 5u, col0 + 4u, g1);
+  store_row(batch, c_base, row0 + 6u, col0 + 4u, g2);
+  store_row(batch, c_base, row0 + 7u, col0 + 4u, g3);
 }

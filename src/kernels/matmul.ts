@@ -96,10 +96,10 @@ function checkDropout(op: string, d: Dropout | undefined): void {
  */
 export function gemmPlan(m: number, n: number, k: number, long: 'tiled' | 'direct' = 'tiled'): { direct: boolean; tx: number; tileM: number; tileN: number } {
   if (long === 'tiled' && k >= DIRECT_MAX_K && Math.min(m, n) > R_THIN) return { direct: false, tx: 16, tileM: TILE, tileN: TILE };
-  // 64 threads of 4×8 each: TX across the columns (enough to cover N, at most 16), 64 / TX down.
+  // 64 threads of 8×8 each: TX across the columns (enough to cover N, at most 16), 64 / TX down.
   let tx = 1;
   while (tx < 16 && 8 * tx < n) tx *= 2;
-  return { direct: true, tx, tileM: 4 * (64 / tx), tileN: 8 * tx };
+  return { direct: true, tx, tileM: 8 * (64 / tx), tileN: 8 * tx };
 }
 
 function recordGemm(rec: Recorder, g: Gemm): void {

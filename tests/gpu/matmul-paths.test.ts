@@ -16,17 +16,17 @@ const mask = (seed: number, p: number, count: number) =>
 
 describe('matmul kernel choice', () => {
   it('runs short contractions and R-wide products on the direct kernel, the rest tiled', () => {
-    expect(gemmPlan(1536, 64, 64)).toEqual({ direct: true, tx: 8, tileM: 32, tileN: 64 });
-    expect(gemmPlan(1536, 200, 64)).toEqual({ direct: true, tx: 16, tileM: 16, tileN: 128 });
-    expect(gemmPlan(1536, 8, 64)).toEqual({ direct: true, tx: 1, tileM: 256, tileN: 8 });
+    expect(gemmPlan(1536, 64, 64)).toEqual({ direct: true, tx: 8, tileM: 64, tileN: 64 });
+    expect(gemmPlan(1536, 200, 64)).toEqual({ direct: true, tx: 16, tileM: 32, tileN: 128 });
+    expect(gemmPlan(1536, 8, 64)).toEqual({ direct: true, tx: 1, tileM: 512, tileN: 8 });
     expect(gemmPlan(8, 64, 1536).direct).toBe(true);
-    expect(gemmPlan(1, 3, 1)).toEqual({ direct: true, tx: 1, tileM: 256, tileN: 8 });
+    expect(gemmPlan(1, 3, 1)).toEqual({ direct: true, tx: 1, tileM: 512, tileN: 8 });
     expect(gemmPlan(512, 512, DIRECT_MAX_K - 1).direct).toBe(true);
     expect(gemmPlan(512, 512, DIRECT_MAX_K)).toEqual({ direct: false, tx: 16, tileM: 64, tileN: 64 });
   });
 
   it('runs long contractions direct on a CPU adapter, tiled on the others', async () => {
-    expect(gemmPlan(512, 512, DIRECT_MAX_K, 'direct')).toEqual({ direct: true, tx: 16, tileM: 16, tileN: 128 });
+    expect(gemmPlan(512, 512, DIRECT_MAX_K, 'direct')).toEqual({ direct: true, tx: 16, tileM: 32, tileN: 128 });
     const summary = { vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero-', description: 'SwiftShader driver 5.0.0' };
     expect(cpuAdapter({ ...(await testGpu()).adapter, ...summary })).toBe(true);
     expect(cpuAdapter({ ...(await testGpu()).adapter, vendor: 'nvidia', architecture: 'ada', device: '', description: 'NVIDIA GeForce RTX 4090' })).toBe(false);
