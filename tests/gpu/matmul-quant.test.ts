@@ -13,7 +13,7 @@ import { ggufTensorBytes, parseGguf } from '../../src/io/gguf.ts';
 import { embeddingLookup } from '../../src/kernels/embedding.ts';
 import { gemmPlan, linearBackwardInput, linearForward, splitScratchElements } from '../../src/kernels/matmul.ts';
 import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
-import { randomArray } from '../helpers/numeric.ts';
+import { randomArray, relToMax } from '../helpers/numeric.ts';
 import { linearDxRef, linearRef } from '../reference/matmul.ts';
 
 const DIR = new URL('../../../shared/data/models/quantized/', import.meta.url);
@@ -37,17 +37,6 @@ function weight(gpuUpload: (shape: number[], dtype: QuantName, raw: Uint8Array) 
   const raw = blocks.slice(0, (rows * cols / blockSize) * typeSize);
   expect(raw.length).toBe((rows * cols / blockSize) * typeSize);
   return { t: gpuUpload([rows, cols], type, raw), exact: dequantize(type, raw, rows * cols) };
-}
-
-/** max |a − b| / max |b|: the products' error relative to their scale. */
-function relToMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let e = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    e = Math.max(e, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return e / m;
 }
 
 // Quantized vs f32 on the same kernel: the same sums in the same order; only the dequantized

@@ -48,3 +48,14 @@ export function sampleIndices(n: number, count: number): number[] {
   if (out[out.length - 1] !== n - 1) out.push(n - 1);
   return out;
 }
+
+/** max |a − b| / max |b|: an error relative to the scale of the reference values. */
+export function relToMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let e = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    e = Math.max(e, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return e / m;
+}

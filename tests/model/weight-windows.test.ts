@@ -9,22 +9,13 @@ import { loadModelFiles } from '../../src/model/load-source.ts';
 import { planRowWindows } from '../../src/model/gpu-weights.ts';
 import { Network } from '../../src/model/network.ts';
 import { testGpu } from '../helpers/gpu.ts';
+import { relToMax } from '../helpers/numeric.ts';
 import { paddedBatch } from './network-helpers.ts';
 import { layoutFor, randomParams } from './network-lora-helpers.ts';
 
 const NAME = 'stories260K-Q8_0.gguf';
 const model = loadModelFiles({ [NAME]: new Uint8Array(readFileSync(new URL(`../../../shared/data/models/quantized/${NAME}`, import.meta.url))) }, NAME);
 const CAP = 8192;
-
-function relToMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let e = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    e = Math.max(e, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return e / m;
-}
 
 describe('weights in row windows', () => {
   it('plans windows that never exceed the cap and cover every row once', () => {
