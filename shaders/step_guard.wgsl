@@ -18,7 +18,6 @@ fn step_guard() {
   let bad_loss = p.check_loss != 0u && !is_finite(loss[0]);
   if (halted[0] != 0u || bad_loss || !is_finite(norm[0])) {
     halted[0] = 1u;
-    var nan_bits = 0x7fc00000u;
-    clip[0] = bitcast<f32>(nan_bits);
+    clip[0] = flagged(0.0, 1u); // NaN
   }
 }

@@ -74,17 +74,8 @@ export async function llamaCppNextTokenProbs(run: LlamaCppRun, ids: readonly num
  * Mean negative log-likelihood llama.cpp gives the tokens of `ids` where `mask[t]` is 1 (the
  * token at t predicted from ids[0..t-1]; mask[0] must be 0), as `tsugiki eval` computes a row's loss.
  */
-export async function llamaCppMaskedLoss(run: LlamaCppRun, ids: readonly number[], mask: readonly number[]): Promise<number> {
-  if (mask[0]) throw new Error('the first token has no prediction: mask[0] must be 0');
-  const probs = await llamaCppNextTokenProbs(run, ids);
-  let sum = 0;
-  let n = 0;
-  for (let t = 1; t < ids.length; t++) {
-    if (!mask[t]) continue;
-    sum -= Math.log(probs[t - 1][ids[t]]);
-    n++;
-  }
-  return sum / n;
+export function llamaCppMaskedLoss(run: LlamaCppRun, ids: readonly number[], mask: readonly number[]): Promise<number> {
+  return llamaCppMeanMaskedLoss(run, [{ ids, mask }]);
 }
 
 /** Mean over rows of llamaCppMaskedLoss, with the model loaded once (the cache cleared between rows). */
