@@ -1,6 +1,7 @@
 import type { Recorder } from '../gpu/recorder.ts';
-import { MAX_WORKGROUPS_PER_DIM, uniforms } from '../gpu/recorder.ts';
+import { MAX_WORKGROUPS_PER_DIM } from '../gpu/recorder.ts';
 import { describe, isQuantDType, numel, type DType, type Tensor } from '../gpu/tensor.ts';
+import { uniformBlock } from '../gpu/uniform-block.ts';
 import { WDTYPE } from './weights.ts';
 
 /** Output tile of one workgroup and K step (shaders/matmul.wgsl). */
@@ -21,6 +22,18 @@ const MIN_SPLIT_K = 64;
 export const MAX_SPLIT = 16;
 const SHADERS = ['common', 'weights', 'weights_quant', 'matmul_dropout', 'matmul_common', 'matmul'] as const;
 const DIRECT_SHADERS = ['common', 'weights', 'weights_quant', 'matmul_dropout', 'matmul_common', 'matmul_direct'] as const;
+
+/** The tiled and direct kernels' uniforms (shaders/matmul_common.wgsl). */
+export const MATMUL_PARAMS = uniformBlock('matmul_common', 'Params', {
+  m: 'u32', n: 'u32', k: 'u32', tiles_n: 'u32',
+  tiles: 'u32', lda: 'u32', ldb: 'u32', ldc: 'u32',
+  a_batch: 'u32', b_batch: 'u32', c_batch: 'u32', alpha: 'f32',
+  drop_threshold: 'u32', drop_seed: 'u32', drop_scale: 'f32', k_chunk: 'u32',
+  splits: 'u32', a_off: 'u32', c_off: 'u32', _p2: 'u32',
+});
+
+/** The split-K sum's uniforms (shaders/matmul_reduce.wgsl). */
+export const MATMUL_REDUCE_PARAMS = uniformBlock('matmul_reduce', 'Params', { total: 'u32', n: 'u32', parts: 'u32' });
 
 /** Inverted dropout with probability p; the mask is a hash of (seed, element index), never stored. */
 export interface Dropout {
@@ -126,13 +139,13 @@ function recordGemm(rec: Recorder, g: Gemm): void {
         DROP_AT: drop ? DROP_AT[drop.at] : 0,
       },
     },
-    uniforms: uniforms(
-      g.m, g.n, g.k, tilesN,
-      tiles, g.lda ?? (g.transA ? g.m : g.k), g.transB ? g.k : g.n, g.ldc ?? g.n,
-      g.m * g.k, g.bBatchStride, g.m * g.n, { f: g.alpha },
-      drop ? dropoutThreshold(drop.p) : 0, drop ? drop.seed : 0, { f: drop ? dropoutScale(drop.p) : 1 }, kChunk,
-      split ? parts : 1, g.aOffset ?? 0, g.cOffset ?? 0, 0,
-    ),
+    uniforms: MATMUL_PARAMS.pack({
+      m: g.m, n: g.n, k: g.k, tiles_n: tilesN,
+      tiles, lda: g.lda ?? (g.transA ? g.m : g.k), ldb: g.transB ? g.k : g.n, ldc: g.ldc ?? g.n,
+      a_batch: g.m * g.k, b_batch: g.bBatchStride, c_batch: g.m * g.n, alpha: g.alpha,
+      drop_threshold: drop ? dropoutThreshold(drop.p) : 0, drop_seed: drop ? drop.seed : 0, drop_scale: drop ? dropoutScale(drop.p) : 1, k_chunk: kChunk,
+      splits: split ? parts : 1, a_off: g.aOffset ?? 0, c_off: g.cOffset ?? 0,
+    }),
     // Without a bias, A is bound in its place (read-only, never read) so the layout stays the same.
     bindings: [g.a, g.b, (!split && g.bias) || g.a, split ?? g.c],
     workgroups: [tiles, 1, split ? parts : g.batch],
@@ -146,7 +159,7 @@ function recordGemm(rec: Recorder, g: Gemm): void {
       entry: 'matmul_reduce',
       constants: { ACCUMULATE: g.accumulate ? 1 : 0, HAS_BIAS: g.bias ? 1 : 0 },
     },
-    uniforms: uniforms(total, g.n, parts),
+    uniforms: MATMUL_REDUCE_PARAMS.pack({ total, n: g.n, parts }),
     bindings: [split, g.bias ?? split, g.c],
     workgroups: [Math.ceil(total / 256)],
   });
