@@ -1,10 +1,13 @@
 import type { Recorder } from '../gpu/recorder.ts';
-import { uniforms } from '../gpu/recorder.ts';
 import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
 import { rowGroups, threadsPerRow, type NormBackwardOptions } from './rmsnorm.ts';
 import { floatWdtype } from './weights.ts';
+import { uniformBlock } from '../gpu/uniform-block.ts';
 
 const SHADERS = ['common', 'weights', 'rows', 'layernorm'] as const;
+
+/** shaders/layernorm.wgsl's uniforms: rows N, channels C, eps (the forward's only). */
+export const LAYERNORM_PARAMS = uniformBlock('layernorm', 'Params', { n: 'u32', c: 'u32', eps: 'f32' });
 
 /** Statistics the forward saves for the backward: f32 [N] each (x's shape without C). */
 export interface LayerNormStats {
@@ -25,7 +28,7 @@ export function layernormForward(rec: Recorder, x: Tensor, g: Tensor, b: Tensor,
   rec.dispatch({
     label: `layernorm ${y.label}`,
     pipeline: { shaders: SHADERS, entry: 'layernorm_forward', constants: { WDTYPE: wdtype, TPR: threadsPerRow(c) } },
-    uniforms: uniforms(n, c, { f: eps }),
+    uniforms: LAYERNORM_PARAMS.pack({ n, c, eps }),
     bindings: [x, g, b, y, stats.mean, stats.rstd],
     workgroups: [rowGroups(n, c)],
   });
@@ -50,7 +53,7 @@ export function layernormBackward(
   rec.dispatch({
     label: `layernorm backward ${dx.label}`,
     pipeline: { shaders: SHADERS, entry: 'layernorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0, TPR: threadsPerRow(c) } },
-    uniforms: uniforms(n, c),
+    uniforms: LAYERNORM_PARAMS.pack({ n, c, eps: 0 }), // the backward reads mean and rstd, not eps
     bindings: [dy, x, g, stats.mean, stats.rstd, dx],
     workgroups: [rowGroups(n, c)],
   });

@@ -1,9 +1,12 @@
 import type { Recorder } from '../gpu/recorder.ts';
-import { uniforms } from '../gpu/recorder.ts';
 import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
 import { floatWdtype } from './weights.ts';
+import { uniformBlock } from '../gpu/uniform-block.ts';
 
 const SHADERS = ['common', 'weights', 'rows', 'rmsnorm'] as const;
+
+/** shaders/rmsnorm.wgsl's uniforms: rows N, channels C, eps (the forward's only). */
+export const RMSNORM_PARAMS = uniformBlock('rmsnorm', 'Params', { n: 'u32', c: 'u32', eps: 'f32' });
 
 export interface NormBackwardOptions {
   /** Add dx into the existing buffer (+=, the residual stream's gradient) instead of writing it (=). */
@@ -25,7 +28,7 @@ export function rmsnormForward(rec: Recorder, x: Tensor, g: Tensor, y: Tensor, r
   rec.dispatch({
     label: `rmsnorm ${y.label}`,
     pipeline: { shaders: SHADERS, entry: 'rmsnorm_forward', constants: { WDTYPE: wdtype, TPR: rmsnormThreads(c), PLUS_ONE: options.plusOne ? 1 : 0 } },
-    uniforms: uniforms(n, c, { f: eps }),
+    uniforms: RMSNORM_PARAMS.pack({ n, c, eps }),
     bindings: [x, g, y, rstd],
     workgroups: [rowGroups(n, c, rmsnormThreads(c))],
   });
@@ -42,7 +45,7 @@ export function rmsnormBackward(rec: Recorder, dy: Tensor, x: Tensor, g: Tensor,
   rec.dispatch({
     label: `rmsnorm backward ${dx.label}`,
     pipeline: { shaders: SHADERS, entry: 'rmsnorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0, TPR: rmsnormThreads(c), PLUS_ONE: options.plusOne ? 1 : 0 } },
-    uniforms: uniforms(n, c),
+    uniforms: RMSNORM_PARAMS.pack({ n, c, eps: 0 }), // the backward reads rstd, not eps
     bindings: [dy, x, g, rstd, dx],
     workgroups: [rowGroups(n, c, rmsnormThreads(c))],
   });

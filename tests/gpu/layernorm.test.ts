@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/device.ts';
-import { uniforms } from '../../src/gpu/recorder.ts';
 import type { DType, Tensor } from '../../src/gpu/tensor.ts';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../src/io/halfs.ts';
-import { layernormBackward, layernormForward } from '../../src/kernels/layernorm.ts';
+import { LAYERNORM_PARAMS, layernormBackward, layernormForward } from '../../src/kernels/layernorm.ts';
 import { threadsPerRow } from '../../src/kernels/rmsnorm.ts';
 import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
 import { finiteDifference, maxRelError, randomArray, sampleIndices } from '../helpers/numeric.ts';
@@ -132,7 +131,7 @@ describe('layernorm on the GPU', () => {
         rec.dispatch({
           label: 'layernorm folded',
           pipeline: { shaders: ['common', 'weights', 'rows', 'layernorm'], entry: 'layernorm_forward', constants: { WDTYPE: 0 } },
-          uniforms: uniforms(n, c, { f: EPS }),
+          uniforms: LAYERNORM_PARAMS.pack({ n, c, eps: EPS }),
           bindings: [tx, g.t, b.t, ty, mean, rstd],
           workgroups: [4, 3],
         }),

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/device.ts';
 import type { DType, Tensor } from '../../src/gpu/tensor.ts';
-import { uniforms } from '../../src/gpu/recorder.ts';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../src/io/halfs.ts';
-import { rmsnormBackward, rmsnormForward } from '../../src/kernels/rmsnorm.ts';
+import { RMSNORM_PARAMS, rmsnormBackward, rmsnormForward } from '../../src/kernels/rmsnorm.ts';
 import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
 import { finiteDifference, maxRelError, randomArray, sampleIndices } from '../helpers/numeric.ts';
 import { rmsnormBackwardRef, rmsnormForwardRef } from '../reference/rmsnorm.ts';
@@ -126,7 +125,7 @@ describe('rmsnorm on the GPU', () => {
         rec.dispatch({
           label: 'rmsnorm folded',
           pipeline: { shaders: ['common', 'weights', 'rows', 'rmsnorm'], entry: 'rmsnorm_forward', constants: { WDTYPE: 0 } },
-          uniforms: uniforms(n, c, { f: EPS }),
+          uniforms: RMSNORM_PARAMS.pack({ n, c, eps: EPS }),
           bindings: [tx, g.t, ty, tr],
           workgroups: [4, 3],
         }),
