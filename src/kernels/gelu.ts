@@ -1,9 +1,12 @@
 import type { Recorder } from '../gpu/recorder.ts';
-import { uniforms } from '../gpu/recorder.ts';
 import { expectShape, numel, type Tensor } from '../gpu/tensor.ts';
+import { uniformBlock } from '../gpu/uniform-block.ts';
 
 const WG = 256;
 const SHADERS = ['common', 'gelu'] as const;
+
+/** shaders/gelu.wgsl's uniforms: elements. */
+export const GELU_PARAMS = uniformBlock('gelu', 'Params', { n: 'u32' });
 
 /** y = gelu_tanh(x), elementwise; x, y: [N, C] (any shape, same for both). GPT-2's `gelu_new`. */
 export function geluForward(rec: Recorder, x: Tensor, y: Tensor): void {
@@ -13,7 +16,7 @@ export function geluForward(rec: Recorder, x: Tensor, y: Tensor): void {
   rec.dispatch({
     label: `gelu ${y.label}`,
     pipeline: { shaders: SHADERS, entry: 'gelu_forward' },
-    uniforms: uniforms(n),
+    uniforms: GELU_PARAMS.pack({ n }),
     bindings: [x, y],
     workgroups: [Math.ceil(n / WG)],
   });
@@ -28,7 +31,7 @@ export function geluBackward(rec: Recorder, dy: Tensor, x: Tensor, dx: Tensor): 
   rec.dispatch({
     label: `gelu backward ${dx.label}`,
     pipeline: { shaders: SHADERS, entry: 'gelu_backward' },
-    uniforms: uniforms(n),
+    uniforms: GELU_PARAMS.pack({ n }),
     bindings: [dy, x, dx],
     workgroups: [Math.ceil(n / WG)],
   });

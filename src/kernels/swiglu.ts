@@ -1,9 +1,12 @@
 import type { Recorder } from '../gpu/recorder.ts';
-import { uniforms } from '../gpu/recorder.ts';
 import { expectShape, numel, type Tensor } from '../gpu/tensor.ts';
+import { uniformBlock } from '../gpu/uniform-block.ts';
 
 const WG = 256;
 const SHADERS = ['common', 'swiglu'] as const;
+
+/** shaders/swiglu.wgsl's uniforms: elements of the output. */
+export const SWIGLU_PARAMS = uniformBlock('swiglu', 'Params', { n: 'u32' });
 
 /** The gate's activation: silu (SwiGLU, Llama/Qwen) or the tanh GELU (GeGLU, Gemma). */
 export type GateActivation = 'silu' | 'gelu_tanh';
@@ -17,7 +20,7 @@ export function swigluForward(rec: Recorder, gate: Tensor, up: Tensor, out: Tens
   rec.dispatch({
     label: `${activation === 'silu' ? 'swiglu' : 'geglu'} ${out.label}`,
     pipeline: { shaders: SHADERS, entry: 'swiglu_forward', constants: { GELU: activation === 'silu' ? 0 : 1 } },
-    uniforms: uniforms(n),
+    uniforms: SWIGLU_PARAMS.pack({ n }),
     bindings: [gate, up, out],
     workgroups: [Math.ceil(n / WG)],
   });
@@ -38,7 +41,7 @@ export function swigluBackward(rec: Recorder, dOut: Tensor, gate: Tensor, up: Te
   rec.dispatch({
     label: `${activation === 'silu' ? 'swiglu' : 'geglu'} backward ${dGate.label}`,
     pipeline: { shaders: SHADERS, entry: 'swiglu_backward', constants: { GELU: activation === 'silu' ? 0 : 1 } },
-    uniforms: uniforms(n),
+    uniforms: SWIGLU_PARAMS.pack({ n }),
     bindings: [dOut, gate, up, dGate, dUp],
     workgroups: [Math.ceil(n / WG)],
   });
@@ -60,7 +63,7 @@ export function swigluBackwardInPlace(rec: Recorder, dOut: Tensor, gate: Tensor,
   rec.dispatch({
     label: `${activation === 'silu' ? 'swiglu' : 'geglu'} backward in place ${gate.label}`,
     pipeline: { shaders: SHADERS, entry: 'swiglu_backward_inplace', constants: { GELU: activation === 'silu' ? 0 : 1 } },
-    uniforms: uniforms(n),
+    uniforms: SWIGLU_PARAMS.pack({ n }),
     bindings: [dOut, gate, up],
     workgroups: [Math.ceil(n / WG)],
   });
