@@ -1,6 +1,13 @@
 import type { Recorder } from '../gpu/recorder.ts';
-import { uniforms } from '../gpu/recorder.ts';
 import { expectShape, type Tensor } from '../gpu/tensor.ts';
+import { uniformBlock } from '../gpu/uniform-block.ts';
+
+/** shaders/cross_entropy.wgsl's uniforms: rows N, vocabulary V. */
+export const CROSS_ENTROPY_PARAMS = uniformBlock('cross_entropy', 'Params', { N: 'u32', V: 'u32' });
+/** shaders/cross_entropy_backward.wgsl's uniforms: rows N, vocabulary V, the factor on dlogits. */
+export const CROSS_ENTROPY_BACKWARD_PARAMS = uniformBlock('cross_entropy_backward', 'Params', { N: 'u32', V: 'u32', scale: 'f32' });
+/** shaders/cross_entropy_sum.wgsl's uniforms: rows N. */
+export const CROSS_ENTROPY_SUM_PARAMS = uniformBlock('cross_entropy_sum', 'Params', { N: 'u32' });
 
 /**
  * Softmax cross-entropy over the vocabulary with a loss mask.
@@ -34,7 +41,7 @@ export function crossEntropyForward(rec: Recorder, logits: Tensor, targets: Tens
   rec.dispatch({
     label: `cross-entropy forward ${logits.label}`,
     pipeline: { shaders: ['common', 'cross_entropy'], entry: rows ? 'cross_entropy_forward_rows' : 'cross_entropy_forward' },
-    uniforms: uniforms(N, V),
+    uniforms: CROSS_ENTROPY_PARAMS.pack({ N, V }),
     bindings: [logits, targets, loss, lse],
     workgroups: [rows ? Math.ceil(N / ROWS_PER_WORKGROUP) : N],
   });
@@ -55,7 +62,7 @@ export function crossEntropyBackward(rec: Recorder, logits: Tensor, targets: Ten
   rec.dispatch({
     label: `cross-entropy backward ${dlogits.label}`,
     pipeline: { shaders: ['common', 'cross_entropy_backward'], entry: inPlace ? 'cross_entropy_backward_inplace' : 'cross_entropy_backward' },
-    uniforms: uniforms(N, V, { f: scale }),
+    uniforms: CROSS_ENTROPY_BACKWARD_PARAMS.pack({ N, V, scale }),
     bindings: inPlace ? [targets, lse, dlogits] : [targets, lse, dlogits, logits],
     workgroups: [Math.ceil((N * V) / WG)],
   });
@@ -71,7 +78,7 @@ export function crossEntropySum(rec: Recorder, loss: Tensor, total: Tensor): voi
   rec.dispatch({
     label: `cross-entropy sum ${loss.label}`,
     pipeline: { shaders: ['cross_entropy_sum'], entry: 'cross_entropy_sum' },
-    uniforms: uniforms(loss.shape[0]),
+    uniforms: CROSS_ENTROPY_SUM_PARAMS.pack({ N: loss.shape[0] }),
     bindings: [loss, total],
     workgroups: [1],
   });
