@@ -1,6 +1,6 @@
 import type { Recorder } from '../gpu/recorder.ts';
-import { uniforms } from '../gpu/recorder.ts';
 import { expectShape, numel, type Tensor } from '../gpu/tensor.ts';
+import { uniformBlock } from '../gpu/uniform-block.ts';
 
 /**
  * Optimizer steps over a flat parameter buffer (all LoRA matrices in one f32 buffer; gradients and
@@ -10,6 +10,13 @@ import { expectShape, numel, type Tensor } from '../gpu/tensor.ts';
  */
 
 const WG = 256;
+
+/** shaders/adamw.wgsl's uniforms: elements and the step's constants (adamwConstants). */
+export const ADAMW_PARAMS = uniformBlock('adamw', 'Params', {
+  n: 'u32', decay: 'f32', w1: 'f32', beta2: 'f32', w2: 'f32', eps: 'f32', step_size: 'f32', bc2_sqrt: 'f32',
+});
+/** shaders/sgd.wgsl's uniforms: elements, learning rate, weight decay. */
+export const SGD_PARAMS = uniformBlock('sgd', 'Params', { n: 'u32', lr: 'f32', wd: 'f32' });
 
 export interface AdamWHyper {
   lr: number;
@@ -75,7 +82,7 @@ export function adamwStep(rec: Recorder, s: AdamWState, h: AdamWHyper, clip?: Te
   rec.dispatch({
     label: `adamw ${s.param.label}`,
     pipeline: { shaders: ['common', 'grad_norm_common', 'adamw'], entry: clip ? 'adamw_step_clipped' : 'adamw_step' },
-    uniforms: uniforms(n, { f: c.decay }, { f: c.w1 }, { f: c.beta2 }, { f: c.w2 }, { f: c.eps }, { f: c.stepSize }, { f: c.bc2Sqrt }),
+    uniforms: ADAMW_PARAMS.pack({ n, decay: c.decay, w1: c.w1, beta2: c.beta2, w2: c.w2, eps: c.eps, step_size: c.stepSize, bc2_sqrt: c.bc2Sqrt }),
     bindings: clip ? [s.param, s.grad, s.m, s.v, clip] : [s.param, s.grad, s.m, s.v],
     workgroups: [Math.ceil(n / WG)],
   });
@@ -97,7 +104,7 @@ export function sgdStep(rec: Recorder, s: { param: Tensor; grad: Tensor }, h: Sg
   rec.dispatch({
     label: `sgd ${s.param.label}`,
     pipeline: { shaders: ['common', 'grad_norm_common', 'sgd'], entry: clip ? 'sgd_step_clipped' : 'sgd_step' },
-    uniforms: uniforms(n, { f: h.lr }, { f: wd }),
+    uniforms: SGD_PARAMS.pack({ n, lr: h.lr, wd }),
     bindings: clip ? [s.param, s.grad, clip] : [s.param, s.grad],
     workgroups: [Math.ceil(n / WG)],
   });
