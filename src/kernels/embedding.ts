@@ -1,10 +1,13 @@
 import type { Recorder } from '../gpu/recorder.ts';
-import { uniforms } from '../gpu/recorder.ts';
 import { describe, expectShape, isQuantDType, numel, type Tensor } from '../gpu/tensor.ts';
 import { WDTYPE } from './weights.ts';
+import { uniformBlock } from '../gpu/uniform-block.ts';
 
 const WG = 256;
 const SHADERS = ['common', 'weights', 'weights_quant', 'embedding'] as const;
+
+/** shaders/embedding.wgsl's uniforms: rows N, channels C, the window's rows and first id, whether ids outside it are skipped, scale. */
+export const EMBEDDING_PARAMS = uniformBlock('embedding', 'Params', { n: 'u32', c: 'u32', v: 'u32', id0: 'u32', skip_outside: 'u32', scale: 'f32' });
 
 /**
  * out = table[ids]: ids i32 [N] (or [B, T]), table [V, C] in f32/f16/bf16 or a quantized dtype,
@@ -42,7 +45,7 @@ function gather(rec: Recorder, op: string, entry: string, ids: Tensor, table: Te
     rec.dispatch({
       label: `${op} ${out.label}${windows.length > 1 ? ` rows ${id0}+` : ''}`,
       pipeline: { shaders: SHADERS, entry, constants: { WDTYPE: wdtype, VEC: vec } },
-      uniforms: uniforms(n, c, win.shape[0], id0, w > 0 ? 1 : 0, { f: scale }),
+      uniforms: EMBEDDING_PARAMS.pack({ n, c, v: win.shape[0], id0, skip_outside: w > 0 ? 1 : 0, scale }),
       bindings: [ids, win, out],
       workgroups: [Math.ceil((n * c) / vec / WG)],
     });

@@ -1,11 +1,16 @@
 import type { Recorder } from '../gpu/recorder.ts';
-import { uniforms } from '../gpu/recorder.ts';
 import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
+import { arrayOf, uniformBlock } from '../gpu/uniform-block.ts';
 
 const WG = 256;
 const SHADERS = ['common', 'rope'] as const;
 /** Frequencies the uniform block holds (MAX_FREQS in rope.wgsl): rotaryDims ≤ 512. */
 const MAX_FREQS = 256;
+
+/** shaders/rope.wgsl's uniforms; inv_freq holds R/2 frequencies, the rest of its MAX_FREQS stay zero. */
+export const ROPE_PARAMS = uniformBlock('rope', 'Params', {
+  n: 'u32', heads: 'u32', head_dim: 'u32', half: 'u32', sign: 'f32', inv_freq: arrayOf('vec4f', MAX_FREQS / 4),
+});
 
 export interface RopeOptions {
   /** H: heads in x (the key/value head count KV when x is k). */
@@ -57,11 +62,10 @@ function record(rec: Recorder, op: string, x: Tensor, positions: Tensor, options
   const flat = [...positions.shape, heads * headDim];
   const ok = x.dtype === 'f32' && [perHead, flat].some((s) => s.length === x.shape.length && s.every((d, k) => d === x.shape[k]));
   if (!ok) throw new Error(`${op}: x is ${describe(x)} but f32 [${perHead.join(', ')}] or [${flat.join(', ')}] is needed (positions are [${positions.shape.join(', ')}]).`);
-  const freqs = Array.from({ length: MAX_FREQS }, (_, i) => ({ f: i < invFreq.length ? invFreq[i] : 0 }));
   rec.dispatch({
     label: `${op} ${x.label}`,
     pipeline: { shaders: SHADERS, entry: 'rope' },
-    uniforms: uniforms(n, heads, headDim, rotaryDims / 2, { f: sign }, 0, 0, 0, ...freqs),
+    uniforms: ROPE_PARAMS.pack({ n, heads, head_dim: headDim, half: rotaryDims / 2, sign, inv_freq: invFreq }),
     bindings: [positions, x],
     workgroups: [Math.ceil((n * heads * (rotaryDims / 2)) / WG)],
   });
