@@ -1,6 +1,11 @@
 import type { Recorder } from '../gpu/recorder.ts';
-import { uniforms } from '../gpu/recorder.ts';
 import { expectShape, type Tensor } from '../gpu/tensor.ts';
+import { uniformBlock, type PackedUniforms } from '../gpu/uniform-block.ts';
+
+/** shaders/attention_common.wgsl's uniforms, shared by every attention kernel. */
+export const ATTENTION_PARAMS = uniformBlock('attention_common', 'Params', {
+  B: 'u32', T: 'u32', S: 'u32', H: 'u32', KV: 'u32', D: 'u32', past: 'u32', scale: 'f32', window: 'u32',
+});
 
 /**
  * Causal self-attention with grouped-query heads (Llama, Mistral, Qwen2; GPT-2 is KV = H) and a
@@ -94,8 +99,8 @@ function tileRows(d: AttentionDims, kernel: 'forward' | 'backward_q' | 'backward
   return kernel === 'forward' ? (c.FQ ?? 16) : kernel === 'backward_q' ? (c.QQ ?? 8) : (c.KK ?? 8);
 }
 
-function params(d: AttentionDims, past: number, scale: number): ArrayBuffer {
-  return uniforms(d.B, d.T, d.S, d.H, d.KV, d.D, past, { f: scale }, d.window ?? 0);
+function params(d: AttentionDims, past: number, scale: number): PackedUniforms {
+  return ATTENTION_PARAMS.pack({ B: d.B, T: d.T, S: d.S, H: d.H, KV: d.KV, D: d.D, past, scale, window: d.window ?? 0 });
 }
 
 function checkInputs(op: string, d: AttentionDims, q: Tensor, k: Tensor, v: Tensor, keyMask: Tensor, stats: Tensor): void {
