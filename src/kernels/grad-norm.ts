@@ -1,6 +1,13 @@
 import type { Recorder } from '../gpu/recorder.ts';
-import { uniforms } from '../gpu/recorder.ts';
 import { expectShape, numel, type Tensor } from '../gpu/tensor.ts';
+import { uniformBlock } from '../gpu/uniform-block.ts';
+
+/** shaders/grad_norm.wgsl's uniforms: gradients, partial sums, whether to clip and to what norm. */
+export const GRAD_NORM_PARAMS = uniformBlock('grad_norm', 'Params', { n: 'u32', parts: 'u32', clip_on: 'u32', max_norm: 'f32' });
+/** shaders/grad_norm_flag.wgsl's uniforms: the norm above which the flag is raised. */
+export const GRAD_NORM_FLAG_PARAMS = uniformBlock('grad_norm_flag', 'Params', { limit: 'f32' });
+/** shaders/step_guard.wgsl's uniforms: whether a non-finite loss also halts the step. */
+export const STEP_GUARD_PARAMS = uniformBlock('step_guard', 'Params', { check_loss: 'u32' });
 
 /**
  * Global gradient L2 norm and the clip coefficient of torch.nn.utils.clip_grad_norm_, in two
@@ -30,7 +37,7 @@ export function gradNorm(rec: Recorder, grad: Tensor, partials: Tensor, norm: Te
   expectShape(op, 'norm', norm, [1], ['f32']);
   expectShape(op, 'clip', clip, [1], ['f32']);
   const clipOn = Number.isFinite(maxNorm) && maxNorm > 0;
-  const u = uniforms(n, parts, clipOn ? 1 : 0, { f: clipOn ? maxNorm : 0 });
+  const u = GRAD_NORM_PARAMS.pack({ n, parts, clip_on: clipOn ? 1 : 0, max_norm: clipOn ? maxNorm : 0 });
   const pipeline = (entry: string) => ({ shaders: ['grad_norm_common', 'grad_norm'], entry });
   rec.dispatch({ label: `grad norm partials ${grad.label}`, pipeline: pipeline('grad_norm_partial'), uniforms: u, bindings: [grad, partials], workgroups: [parts] });
   rec.dispatch({ label: `grad norm ${norm.label}`, pipeline: pipeline('grad_norm_finish'), uniforms: u, bindings: [partials, norm, clip], workgroups: [1] });
@@ -45,7 +52,7 @@ export function gradNormFlag(rec: Recorder, norm: Tensor, flag: Tensor, limit = 
   rec.dispatch({
     label: `grad norm flag ${flag.label}`,
     pipeline: { shaders: ['grad_norm_common', 'grad_norm_flag'], entry: 'grad_norm_flag' },
-    uniforms: uniforms({ f: Math.min(limit, 3.4e38) }),
+    uniforms: GRAD_NORM_FLAG_PARAMS.pack({ limit: Math.min(limit, 3.4e38) }),
     bindings: [norm, flag],
     workgroups: [1],
   });
@@ -65,7 +72,7 @@ export function stepGuard(rec: Recorder, t: { loss: Tensor; norm: Tensor; clip: 
   rec.dispatch({
     label: `step guard ${t.halted.label}`,
     pipeline: { shaders: ['grad_norm_common', 'step_guard'], entry: 'step_guard' },
-    uniforms: uniforms(checkLoss ? 1 : 0),
+    uniforms: STEP_GUARD_PARAMS.pack({ check_loss: checkLoss ? 1 : 0 }),
     bindings: [t.loss, t.norm, t.clip, t.halted],
     workgroups: [1],
   });
