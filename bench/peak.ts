@@ -1,8 +1,10 @@
 import type { Gpu } from '../src/gpu/device.ts';
-import { uniforms } from '../src/gpu/recorder.ts';
+import { uniformBlock } from '../src/gpu/uniform-block.ts';
 import { gflops, timePerIteration, type TimingOptions } from './timing.ts';
 
 const WG = 256;
+/** shaders/peak.wgsl's uniforms: loop length, and the FMA's multiplier and addend. */
+export const PEAK_PARAMS = uniformBlock('peak', 'Params', { iters: 'u32', mul: 'f32', add: 'f32' });
 /** Scalar FMAs per thread per loop iteration in shaders/peak.wgsl (8 chains × vec4). */
 const FMAS_PER_ITER = 32;
 /** Enough resident threads for the largest current GPUs (about 132 SMs × 2048 threads). */
@@ -25,7 +27,7 @@ export async function measurePeak(gpu: Gpu, timing: TimingOptions): Promise<numb
     rec.dispatch({
       label: 'peak fma',
       pipeline: { shaders: ['common', 'peak'], entry: 'peak' },
-      uniforms: uniforms(iters, { f: 0.9999 }, { f: 1e-4 }),
+      uniforms: PEAK_PARAMS.pack({ iters, mul: 0.9999, add: 1e-4 }),
       bindings: [out],
       workgroups: [groups],
     });
