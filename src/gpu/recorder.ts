@@ -12,7 +12,7 @@ export interface Dispatch {
   label: string;
   pipeline: PipelineKey;
   /** `@binding(0) var<uniform>`, packed by the shader's block: `MATMUL_PARAMS.pack({ … })`. */
-  uniforms: PackedUniforms | ArrayBuffer;
+  uniforms: PackedUniforms;
   /** Storage buffers for bindings 1, 2, … in order. */
   bindings: readonly Binding[];
   /**
@@ -59,8 +59,8 @@ export class Recorder {
 
   dispatch(d: Dispatch): this {
     const [x, y = 1, z = 1] = d.workgroups;
-    const block = d.uniforms instanceof ArrayBuffer ? undefined : d.uniforms.block;
-    if (block && !d.pipeline.shaders.includes(block.shader)) {
+    const { block } = d.uniforms;
+    if (!d.pipeline.shaders.includes(block.shader)) {
       throw new Error(`${d.label}: uniforms packed for ${block.name}, but the pipeline's shaders are ${d.pipeline.shaders.join(', ')}.`);
     }
     if (x === 0 || y === 0 || z === 0) return this;
@@ -75,7 +75,7 @@ export class Recorder {
       throw new Error(`${d.label}: dispatch of ${x}×${y}×${z} workgroups is too large; split the work.`);
     }
     this.steps.push({ kind: 'dispatch', d: { ...d, workgroups: [wx, wy, z] }, uniformOffset: this.uniformBytes });
-    this.uniformBytes += Math.ceil(Math.max(uniformBytesOf(d).byteLength, 16) / UNIFORM_ALIGN) * UNIFORM_ALIGN;
+    this.uniformBytes += Math.ceil(Math.max(d.uniforms.bytes.byteLength, 16) / UNIFORM_ALIGN) * UNIFORM_ALIGN;
     return this;
   }
 
@@ -120,7 +120,7 @@ export class Recorder {
         this.uniformBuffer = this.gpu.pool.alloc(`uniforms.${this.label}`, uniformBufferBytes(this.uniformBytes), UNIFORM_USAGE);
       }
       const arena = new Uint8Array(this.uniformBytes);
-      for (const s of this.steps) if (s.kind === 'dispatch') arena.set(new Uint8Array(uniformBytesOf(s.d)), s.uniformOffset);
+      for (const s of this.steps) if (s.kind === 'dispatch') arena.set(new Uint8Array(s.d.uniforms.bytes), s.uniformOffset);
       device.queue.writeBuffer(this.uniformBuffer, 0, arena);
     }
     this.encodeAndSubmit();
@@ -173,7 +173,7 @@ export class Recorder {
   }
 
   private bindGroup(pipeline: GPUComputePipeline, d: Dispatch, uniformOffset: number): GPUBindGroup {
-    const uniformSize = Math.max(uniformBytesOf(d).byteLength, 16);
+    const uniformSize = Math.max(d.uniforms.bytes.byteLength, 16);
     const ranges = d.bindings.map(bufferBinding);
     const key = `${idOf(pipeline)}:${uniformOffset}:${uniformSize}:${ranges.map((r) => `${idOf(r.buffer)}@${r.offset ?? 0}+${r.size ?? ''}`).join(',')}`;
     let group = this.groups.get(key);
@@ -217,24 +217,4 @@ function bufferBinding(b: Binding): GPUBufferBinding {
   if (!('buffer' in b)) return { buffer: b };
   const size = Math.ceil(tensorBytes(b.shape, b.dtype) / 4) * 4;
   return { buffer: b.buffer, offset: b.byteOffset ?? 0, size: Math.min(size, b.buffer.size - (b.byteOffset ?? 0)) };
-}
-
-function uniformBytesOf(d: Dispatch): ArrayBuffer {
-  return d.uniforms instanceof ArrayBuffer ? d.uniforms : d.uniforms.bytes;
-}
-
-/** Packs uniform fields in order as 4-byte words: integers as u32 (or i32 when negative), `{f: x}` as f32. */
-export function uniforms(...fields: (number | { f: number })[]): ArrayBuffer {
-  const n = Math.max(4, Math.ceil(fields.length / 4) * 4);
-  const buf = new ArrayBuffer(n * 4);
-  const u = new Uint32Array(buf);
-  const i = new Int32Array(buf);
-  const f = new Float32Array(buf);
-  fields.forEach((v, k) => {
-    if (typeof v === 'object') f[k] = v.f;
-    else if (!Number.isInteger(v)) throw new Error(`uniform ${k} = ${v}: wrap floats as {f: value}.`);
-    else if (v < 0) i[k] = v;
-    else u[k] = v;
-  });
-  return buf;
 }

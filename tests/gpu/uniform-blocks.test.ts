@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/device.ts';
 import { Recorder } from '../../src/gpu/recorder.ts';
-import { uniformBlock } from '../../src/gpu/uniform-block.ts';
+import { isUniformBlock, uniformBlock, type UniformBlock } from '../../src/gpu/uniform-block.ts';
 import { MATMUL_PARAMS } from '../../src/kernels/matmul.ts';
 import { differences, integerConstants, uniformStructs, type WgslField } from '../helpers/wgsl-uniform-structs.ts';
 
@@ -28,12 +28,59 @@ function structsOf(file: string, code: string) {
   return uniformStructs(`${file}.wgsl`, code, constantsFor(code));
 }
 
+/** Every UniformBlock exported by a kernel module (and the benchmark's FMA kernel). */
+const MODULES = import.meta.glob(['../../src/kernels/*.ts', '../../bench/peak.ts'], { eager: true });
+const DECLARED = Object.entries(MODULES).flatMap(([path, exports]) =>
+  Object.entries(exports as Record<string, unknown>)
+    .filter((e): e is [string, UniformBlock] => isUniformBlock(e[1]))
+    .map(([name, block]) => ({ where: `${path.replace(/^(\.\.\/)+/, '')} ${name}`, block })),
+);
+
 /** The fields of `struct` bound as var<uniform> in one shader source. */
 function parsedStruct(file: string, code: string, struct: string): WgslField[] {
   const s = structsOf(file, code).find((u) => u.struct === struct);
   if (!s) throw new Error(`${file}.wgsl binds no var<uniform> of struct ${struct}.`);
   return s.fields;
 }
+
+describe('uniform blocks match their shaders', () => {
+  it('finds uniform structs in the shaders and declarations in the kernels', () => {
+    const bound = [...SOURCES].flatMap(([file, code]) => structsOf(file, code));
+    expect(bound.length).toBeGreaterThanOrEqual(20);
+    expect(DECLARED.length).toBeGreaterThanOrEqual(20);
+    expect(DECLARED.map((d) => d.block)).toContain(MATMUL_PARAMS);
+  });
+
+  it('declares every struct a shader binds as var<uniform> exactly once, identical field by field', () => {
+    const problems: string[] = [];
+    for (const [file, code] of SOURCES) {
+      for (const u of structsOf(file, code)) {
+        const where = `shaders/${file}.wgsl struct ${u.struct} (var<uniform> ${u.variable})`;
+        if (u.binding !== 0) problems.push(`${where}: bound at ${u.binding}; the recorder binds uniforms at 0.`);
+        const mine = DECLARED.filter((d) => d.block.shader === file && d.block.struct === u.struct);
+        if (mine.length !== 1) {
+          const found = mine.length === 0 ? 'none' : mine.map((d) => d.where).join(', ');
+          problems.push(`${where}: ${mine.length} declarations (${found}); declare it once with uniformBlock('${file}', '${u.struct}', { … }) in its kernel module.`);
+          continue;
+        }
+        for (const d of differences(mine[0].block, u.fields)) problems.push(`${where} vs ${mine[0].where}: ${d}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('names, for every declaration, a shader file that binds that struct as var<uniform>', () => {
+    const problems: string[] = [];
+    for (const { where, block } of DECLARED) {
+      const code = SOURCES.get(block.shader);
+      if (code === undefined) problems.push(`${where}: there is no shaders/${block.shader}.wgsl.`);
+      else if (!structsOf(block.shader, code).some((u) => u.struct === block.struct)) {
+        problems.push(`${where}: shaders/${block.shader}.wgsl binds no var<uniform> of struct ${block.struct}.`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
 
 describe('the comparison fails when either side changes', () => {
   const file = 'matmul_common';
