@@ -1,12 +1,15 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { describe, expectShape, isQuantDType, numel, type Tensor } from '../gpu/tensor.ts';
-import { WDTYPE } from './weights.ts';
 import { uniformBlock } from '../gpu/uniform-block.ts';
+import { WDTYPE } from './weights.ts';
 
 const WG = 256;
 const SHADERS = ['common', 'weights', 'weights_quant', 'embedding'] as const;
 
-/** shaders/embedding.wgsl's uniforms: rows N, channels C, the window's rows and first id, whether ids outside it are skipped, scale. */
+/**
+ * shaders/embedding.wgsl's uniforms: rows N, channels C, the window's row count and first id,
+ * whether ids outside the window are skipped, and the scale.
+ */
 export const EMBEDDING_PARAMS = uniformBlock('embedding', 'Params', { n: 'u32', c: 'u32', v: 'u32', id0: 'u32', skip_outside: 'u32', scale: 'f32' });
 
 /**
