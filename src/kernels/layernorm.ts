@@ -1,8 +1,8 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
+import { uniformBlock } from '../gpu/uniform-block.ts';
 import { rowGroups, threadsPerRow, type NormBackwardOptions } from './rmsnorm.ts';
 import { floatWdtype } from './weights.ts';
-import { uniformBlock } from '../gpu/uniform-block.ts';
 
 const SHADERS = ['common', 'weights', 'rows', 'layernorm'] as const;
 

@@ -1,7 +1,7 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
-import { floatWdtype } from './weights.ts';
 import { uniformBlock } from '../gpu/uniform-block.ts';
+import { floatWdtype } from './weights.ts';
 
 const SHADERS = ['common', 'weights', 'rows', 'rmsnorm'] as const;
 
