@@ -113,6 +113,26 @@ describe('the trainer\'s metrics readback ring', () => {
     expect(Math.abs(steps[0].loss - sum / counted) / (sum / counted)).toBeLessThan(1e-5);
     separate.destroy();
 
+    // a pause mid-run (every step settled first) and a stop: the same losses, and nothing left in flight
+    const paused = await Trainer.create(gpu, model, rows, options);
+    const stop = new AbortController();
+    const again: number[] = [];
+    let pauses = 0;
+    const r2 = await paused.run({
+      signal: stop.signal,
+      onStep: (e) => {
+        again.push(e.loss);
+        if (e.step === 6) stop.abort();
+      },
+      pause: () => (paused.state.step === 3 && pauses === 0 ? new Promise((r) => setTimeout(r, 5)) : null),
+      onPause: () => void pauses++,
+    });
+    expect(pauses).toBe(1);
+    expect(r2.reason).toBe('stopped');
+    expect(again).toEqual(steps.slice(0, r2.steps).map((s) => s.loss));
+    paused.destroy();
+    await gpu.sync('after the stop'); // a read left mapping would have been a validation error
+
     // nothing of the ring is left once the trainer is closed
     ring.destroy();
     expect(gpu.pool.byOwner().readback).toBeUndefined();
