@@ -137,4 +137,15 @@ describe('the trainer\'s metrics readback ring', () => {
     ring.destroy();
     expect(gpu.pool.byOwner().readback).toBeUndefined();
   }, 120_000);
+
+  // Last in this file: it closes the file's device (whose pipelines the test above has built).
+  it('a device lost mid-run stops it with the device-lost message', async () => {
+    const gpu = await testGpu();
+    const t = await Trainer.create(gpu, model, rows, { ...options, gradAccum: 1 });
+    const seen: number[] = [];
+    const run = t.run({ onStep: (e) => (seen.push(e.step), e.step === 2 && gpu.device.destroy()) });
+    await expect(run).rejects.toMatchObject({ name: 'GpuError', kind: 'device-lost', message: expect.stringMatching(/^The GPU device was closed/) });
+    expect(seen).toEqual([1, 2]);
+    t.destroy();
+  }, 60_000);
 });
