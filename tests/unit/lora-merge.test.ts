@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../src/io/halfs.ts';
 import { parseSafetensors, tensorToF32, writeSafetensors, type SafeTensorInput } from '../../src/io/safetensors.ts';
 import { initAdapter } from '../../src/lora/init.ts';
-import { planAdapterLayout, slotView } from '../../src/lora/layout.ts';
+import { planAdapterLayout, readSlot, slotView, writeSlot } from '../../src/lora/layout.ts';
 import { mergedCheckpoint, mergeWeight, mergeWeight64, roundToDtype } from '../../src/lora/merge.ts';
 import { adapterModules, type LoraModelShape } from '../../src/lora/modules.ts';
 import { randomArray } from '../helpers/numeric.ts';
@@ -95,7 +95,7 @@ describe('mergedCheckpoint', () => {
   function trained(model: LoraModelShape, targets: string[], R: number) {
     const layout = planAdapterLayout(adapterModules(model, { targets, layers: null }), R);
     const params = initAdapter(layout, { init: 'default', seed: 4 });
-    layout.entries.forEach((e, i) => slotView(params, e.b).set(f32(e.b.shape[0] * R, 20 + i, 0.1)));
+    layout.entries.forEach((e, i) => writeSlot(params, e.b, f32(e.b.shape[0] * R, 20 + i, 0.1)));
     return { layout, params };
   }
 
