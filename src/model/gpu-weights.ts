@@ -120,15 +120,14 @@ export function planRowBlocks(blockBytes: readonly number[]): { offsets: number[
  */
 function uploadBlocks(gpu: Gpu, label: string, shape: number[], dtype: DType, raw: Uint8Array, blocks: { name: string; rows: number }[], maxBindingBytes: number): Map<string, Tensor> {
   const rowBytes = raw.byteLength / shape[0];
+  const big = blocks.find((b) => b.rows * rowBytes > maxBindingBytes);
+  if (big) throw new GpuError(`'${big.name}' (a row block of '${label.slice('weights.'.length)}') takes ${big.rows * rowBytes} bytes, more than this GPU binds at once (${maxBindingBytes} bytes); the model is too large for this GPU.`, 'limits');
   const { offsets, bytes } = planRowBlocks(blocks.map((b) => b.rows * rowBytes));
   const data = new Uint8Array(bytes);
   const buffer = gpu.pool.alloc(label, bytes);
   const out = new Map<string, Tensor>();
   let r0 = 0;
   blocks.forEach((b, i) => {
-    if (b.rows * rowBytes > maxBindingBytes) {
-      throw new GpuError(`'${b.name}' (rows ${r0}:${r0 + b.rows} of '${label.slice('weights.'.length)}') takes ${b.rows * rowBytes} bytes, more than this GPU binds at once (${maxBindingBytes} bytes); the model is too large for this GPU.`, 'limits');
-    }
     data.set(raw.subarray(r0 * rowBytes, (r0 + b.rows) * rowBytes), offsets[i]);
     out.set(b.name, viewOf(buffer, `${label}[${r0}:${r0 + b.rows}]`, shape.length === 1 ? [b.rows] : [b.rows, shape[1]], dtype, offsets[i]));
     r0 += b.rows;
