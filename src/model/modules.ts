@@ -29,9 +29,6 @@ export interface Projection {
   module: LinearModule;
   /** Which row block of the module (0 for a whole module). */
   block: number;
-  out: number;
-  in: number;
-  bias: boolean;
 }
 
 /** Prefix of layer l's tensors: `model.layers.l.` (llama family) or `transformer.h.l.` (GPT-2). */
@@ -73,7 +70,7 @@ export function layerLinears(config: LinearShape): LinearModule[] {
 /** The projections of one block: every module, a fused one as its row blocks. */
 export function layerProjections(config: LinearShape): Projection[] {
   return layerLinears(config).flatMap((module) =>
-    (module.blocks ?? [{ path: module.path, out: module.out }]).map((b, block) => ({ path: b.path, module, block, out: b.out, in: module.in, bias: module.bias })));
+    (module.blocks ?? [{ path: module.path }]).map((b, block) => ({ path: b.path, module, block })));
 }
 
 /** The projection at `path` inside a layer (`self_attn.q_proj`, GPT-2's `attn.q_proj`). */
