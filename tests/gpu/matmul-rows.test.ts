@@ -33,7 +33,7 @@ function upload(gpu: Awaited<ReturnType<typeof testGpu>>, type: WeightType, n: n
 }
 
 describe('x·Wᵀ of a few rows on the rows kernel', () => {
-  it('runs M ≤ 8 forward products without dropout on it, the rest on the general kernels', async () => {
+  it('runs forward products of M ≤ 8 rows (1 on CPU adapters) without dropout on it, the rest on the general kernels', async () => {
     const gpu = await testGpu();
     const w = f32Tensor(gpu, 'test.w', [16, 32], randomArray(16 * 32, 1));
     const entries = (m: number, extra: Partial<Parameters<typeof linearForward>[1]> = {}) => {
@@ -44,34 +44,44 @@ describe('x·Wᵀ of a few rows on the rows kernel', () => {
       rec.destroy();
       return names;
     };
-    expect(ROWS_MAX_M).toBe(8);
-    expect(entries(1)).toEqual(['matmul_rows']);
-    expect(entries(8, { alpha: 2, accumulate: true })).toEqual(['matmul_rows']);
-    expect(entries(9)).toEqual(['matmul_direct']);
-    expect(entries(4, { dropout: { p: 0.1, seed: 3 } })).toEqual(['matmul_direct']);
-    expect(entries(4, { dropout: { p: 0, seed: 3 } })).toEqual(['matmul_rows']);
-    gpu.rowsMatmul = false;
+    const kept = gpu.longMatmul;
     try {
+      gpu.longMatmul = 'tiled';
+      expect(ROWS_MAX_M).toBe(8);
+      expect(entries(1)).toEqual(['matmul_rows']);
+      expect(entries(8, { alpha: 2, accumulate: true })).toEqual(['matmul_rows']);
+      expect(entries(9)).toEqual(['matmul_direct']);
+      expect(entries(4, { dropout: { p: 0.1, seed: 3 } })).toEqual(['matmul_direct']);
+      expect(entries(4, { dropout: { p: 0, seed: 3 } })).toEqual(['matmul_rows']);
+      gpu.longMatmul = 'direct';
+      expect(entries(1)).toEqual(['matmul_rows']);
+      expect(entries(2)).toEqual(['matmul_direct']);
+      gpu.rowsMatmul = false;
       expect(entries(1)).toEqual(['matmul_direct']);
     } finally {
       gpu.rowsMatmul = true;
+      gpu.longMatmul = kept;
     }
-    // Threads along K: one on CPU adapters; on GPUs enough for ≥ 16 elements each, at most 64.
-    expect([8, 64, 160, 512, 2048].map((k) => rowsThreadsK(k, 'tiled'))).toEqual([1, 4, 16, 32, 64]);
-    expect(rowsThreadsK(2048, 'direct')).toBe(1);
+    // Threads along K: one on CPU adapters; on GPUs up to 64, each with ≥ 16 float elements or one 32-element chunk.
+    expect([8, 64, 203, 512, 2048].map((k) => rowsThreadsK(k, false, 'tiled'))).toEqual([1, 4, 16, 32, 64]);
+    expect([32, 160, 512, 2048, 4096].map((k) => rowsThreadsK(k, true, 'tiled'))).toEqual([1, 8, 16, 64, 64]);
+    expect(rowsThreadsK(2048, true, 'direct')).toBe(1);
   });
 
-  // One pipeline per dtype (~1 s to build on SwiftShader): each dtype takes one thread layout and
-  // one of plain (generation's), bias with alpha, or adding into y, in turn, at every M.
+  // Two pipelines per dtype (~1 s each to build on SwiftShader): the single-row kernel and the
+  // kernel of up to 8 rows. M = 1 runs with one thread per column (CPU adapters) for every other
+  // dtype, with the workgroup reduction (GPUs) for the rest; M = 3 and 8 always reduce (on CPU
+  // adapters they stay on the general kernels). Features in turn: plain (generation's), bias
+  // with alpha, or adding into y.
   it.each(DTYPES.map((t, i) => [t, i] as const))('%s weights at M = 1, 3, 8 equal the float64 reference', async (type, index) => {
     const gpu = await testGpu();
     const [n, k] = dims(type);
     const w = upload(gpu, type, n, k, 10 + index);
     const kept = gpu.longMatmul;
-    gpu.longMatmul = index % 2 === 0 ? 'direct' : 'tiled';
     const feature = (['plain', 'bias', 'accumulate'] as const)[index % 3];
     try {
       for (const m of [1, 3, 8]) {
+        gpu.longMatmul = m === 1 && index % 2 === 0 ? 'direct' : 'tiled';
         const input = randomArray(m * k, 100 * index + m);
         const x = f32Tensor(gpu, 'test.x', [m, k], input);
         const bias = feature === 'bias' ? randomArray(n, 7) : undefined;
@@ -103,10 +113,12 @@ describe('x·Wᵀ of a few rows on the rows kernel', () => {
     const y = emptyTensor(gpu, 'test.y', [m, n]);
     const c = emptyTensor(gpu, 'test.c', [m, n]);
     const whole = f32Tensor(gpu, 'test.whole', [n, k], values);
+    const kept = gpu.longMatmul;
+    gpu.longMatmul = 'tiled';
     const [gotY, gotC] = await run(gpu, (rec) => {
       linearForward(rec, { x, w, y, bias: f32Tensor(gpu, 'test.bias', [n], bias) });
       matmul(rec, { a: x, b: whole, c, transB: true, alpha: 2 });
-    }, y, c);
+    }, y, c).finally(() => (gpu.longMatmul = kept));
     expect(relToMax(gotY, linearRef(input, values, m, n, k, bias))).toBeLessThan(VS_F64);
     expect(relToMax(gotC, linearRef(input, values, m, n, k, undefined, 2))).toBeLessThan(VS_F64);
   });
