@@ -89,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
     sizes: listOption(args, 'sizes', quick ? [64, 256] : [64, 256, 512, 1024]),
     ranks: listOption(args, 'ranks', quick ? [8] : [8, 16]),
     decodeSize: numberOption(args, 'decode-size', quick ? 1024 : 2048, { integer: true, min: 256 }),
-    decodeFootprint: numberOption(args, 'decode-mib', quick ? 16 : 64, { min: 1 }) * 2 ** 20,
+    decodeFootprint: numberOption(args, 'decode-mib', quick ? 16 : 64, { min: 0.0625 }) * 2 ** 20,
     timing: quick ? QUICK_TIMING : DEFAULT_TIMING,
     log,
   };
