@@ -6,7 +6,7 @@
  * recording shows up there.
  */
 import type { ModelConfig } from './config.ts';
-import { layerPrefix } from './modules.ts';
+import { layerPrefix, projectionAt } from './modules.ts';
 import { blockPaths } from './plan.ts';
 
 /** src/kernels/rope.ts packs 8 words and MAX_FREQS = 256 frequencies: 1056 bytes, five slots. */
@@ -14,12 +14,11 @@ const ROPE_SLOTS = Math.ceil(((8 + 256) * 4) / 256);
 
 interface Site {
   lora: boolean;
-  parts: number;
 }
 
-const linearForward = (s: Site) => (!s.lora ? s.parts : s.parts === 1 ? 3 : 1 + 2 * s.parts);
+const linearForward = (s: Site) => (s.lora ? 3 : 1);
 const linearHidden = (s: Site) => (s.lora ? 1 : 0);
-const linearBackward = (s: Site) => (!s.lora ? s.parts : s.parts === 1 ? 5 : 3 * s.parts + 3);
+const linearBackward = (s: Site) => (s.lora ? 5 : 1);
 
 export interface StepShape {
   /** Layers' adapted module names (full HF names). */
@@ -31,10 +30,9 @@ export interface StepShape {
 
 function sites(config: ModelConfig, l: number, adapted: ReadonlySet<string>) {
   const paths = blockPaths(config);
-  const site = (path: string, parts = 1): Site => ({ lora: adapted.has(layerPrefix(config, l) + path), parts });
-  const fused = config.arch === 'gpt2';
+  const site = (path: string): Site => ({ lora: adapted.has(layerPrefix(config, l) + projectionAt(config, path).module.path) });
   return {
-    qkv: fused ? [site(paths.qkv[0], 3)] : paths.qkv.map((p) => site(p)),
+    qkv: paths.qkv.map((p) => site(p)),
     o: site(paths.o),
     mlpIn: paths.mlpIn.map((p) => site(p)),
     mlpOut: site(paths.mlpOut),
