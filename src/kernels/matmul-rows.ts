@@ -17,6 +17,7 @@ export const ROWS_MAX_M = 8;
 export function rowsMaxM(long: 'tiled' | 'direct'): number {
   return long === 'direct' ? 1 : ROWS_MAX_M;
 }
+
 /** Threads of the kernel's workgroup (shaders/matmul_rows.wgsl); a group of TK of them owns a column. */
 const WG = 64;
 const SHADERS = ['common', 'weights', 'weights_quant', 'weights_chunk', 'matmul_rows'] as const;
@@ -45,7 +46,7 @@ export interface RowsProduct {
 /**
  * Threads along K per column: up to the whole workgroup, as long as each gets at least 16 float
  * elements or one 32-element quantized chunk; 1 on CPU adapters ('direct' long products), where a
- * barrier switches every invocation and lanes reading adjacent rows are as fast as one row shared.
+ * barrier switches every invocation.
  */
 export function rowsThreadsK(k: number, quantized: boolean, long: 'tiled' | 'direct'): number {
   if (long === 'direct') return 1;
