@@ -5,6 +5,8 @@ import { gflops, timePerIteration, type TimingOptions } from './timing.ts';
 const WG = 256;
 /** shaders/peak.wgsl's uniforms: loop length, and the FMA's multiplier and addend. */
 export const PEAK_PARAMS = uniformBlock('peak', 'Params', { iters: 'u32', mul: 'f32', add: 'f32' });
+/** shaders/peak_read.wgsl's uniforms: 16-byte words to read, threads in the grid. */
+export const PEAK_READ_PARAMS = uniformBlock('peak_read', 'Params', { vec4s: 'u32', threads: 'u32' });
 /** Scalar FMAs per thread per loop iteration in shaders/peak.wgsl (8 chains × vec4). */
 const FMAS_PER_ITER = 32;
 /** Enough resident threads for the largest current GPUs (about 132 SMs × 2048 threads). */
@@ -50,4 +52,43 @@ export async function measurePeak(gpu: Gpu, timing: TimingOptions): Promise<numb
   const ms = await timePerIteration(step, drain, timing);
   gpu.pool.releaseTensor(out);
   return gflops(2 * FMAS_PER_ITER * groups * WG * iters, ms);
+}
+
+/** Workgroup counts the read probe tries: few long-running threads suit CPU adapters, many GPUs. */
+const READ_GROUPS = [8, 64, 512, 4096];
+
+/**
+ * The adapter's memory read bandwidth in GB/s (1e9 bytes/s), measured with shaders/peak_read.wgsl
+ * reading `bytes` (rounded down to 16-byte words, at most one binding) once per run, the best of
+ * a few grid sizes: the bound a kernel that streams a weight of that size from memory can reach.
+ */
+export async function measureReadBandwidth(gpu: Gpu, bytes: number, timing: TimingOptions): Promise<{ gbs: number; bytes: number }> {
+  const vec4s = Math.floor(Math.min(bytes, gpu.device.limits.maxStorageBufferBindingSize) / 16);
+  const src = gpu.pool.tensor('bench.read.src', [vec4s * 4], 'u32');
+  const out = gpu.pool.tensor('bench.read.out', [Math.max(...READ_GROUPS) * WG], 'u32');
+  const rec = gpu.recorder('bench.read');
+  const drain = () => gpu.sync('read bandwidth benchmark');
+  let best = 0;
+  try {
+    for (const groups of READ_GROUPS) {
+      const step = () => {
+        rec.dispatch({
+          label: 'peak read',
+          pipeline: { shaders: ['common', 'peak_read'], entry: 'peak_read' },
+          uniforms: PEAK_READ_PARAMS.pack({ vec4s, threads: groups * WG }),
+          bindings: [src, out],
+          workgroups: [groups],
+        });
+        rec.submit();
+      };
+      step();
+      await drain();
+      best = Math.max(best, (vec4s * 16) / ((await timePerIteration(step, drain, timing)) * 1e6));
+    }
+  } finally {
+    rec.destroy();
+    gpu.pool.releaseTensor(src);
+    gpu.pool.releaseTensor(out);
+  }
+  return { gbs: best, bytes: vec4s * 16 };
 }

@@ -39,6 +39,12 @@ export class Gpu {
    * tests set it to reach the other kernel.
    */
   longMatmul: 'tiled' | 'direct';
+  /**
+   * x·Wᵀ with at most 8 rows (token-by-token generation) runs on shaders/matmul_rows.wgsl, which
+   * streams the weight once for all rows; false runs it on the general kernels (the benchmark and
+   * the tests compare the two).
+   */
+  rowsMatmul = true;
 
   constructor(
     readonly device: GPUDevice,
