@@ -20,7 +20,7 @@ const MIN_SPLIT_K = 64;
 /** Most parts a contraction is split into. */
 export const MAX_SPLIT = 16;
 const SHADERS = ['common', 'weights', 'weights_quant', 'matmul_dropout', 'matmul_common', 'matmul'] as const;
-const DIRECT_SHADERS = ['common', 'weights', 'weights_quant', 'matmul_dropout', 'matmul_common', 'matmul_direct'] as const;
+const DIRECT_SHADERS = ['common', 'weights', 'weights_quant', 'matmul_dropout', 'matmul_common', 'matmul_direct', 'matmul_vec4'] as const;
 
 /** Inverted dropout with probability p; the mask is a hash of (seed, element index), never stored. */
 export interface Dropout {
@@ -102,8 +102,20 @@ export function gemmPlan(m: number, n: number, k: number, long: 'tiled' | 'direc
   return { direct: true, tx, tileM: 8 * (64 / tx), tileN: 8 * tx };
 }
 
+/**
+ * Whether the direct kernel may read A and B four elements at a time (shaders/matmul_vec4.wgsl):
+ * every vector it loads starts at a multiple of 4 and lies wholly inside or wholly past its matrix.
+ */
+export function vec4Aligned(g: Pick<Gemm, 'm' | 'n' | 'k' | 'transA' | 'transB' | 'lda' | 'aOffset' | 'bBatchStride'>): boolean {
+  const lda = g.lda ?? (g.transA ? g.m : g.k);
+  const ldb = g.transB ? g.k : g.n;
+  const whole = [g.k, lda, ldb, g.aOffset ?? 0, g.bBatchStride, g.transA ? g.m : 0, g.transB ? 0 : g.n];
+  return whole.every((v) => v % 4 === 0);
+}
+
 function recordGemm(rec: Recorder, g: Gemm): void {
   const plan = gemmPlan(g.m, g.n, g.k, rec.gpu.longMatmul);
+  const vec4 = plan.direct && vec4Aligned(g);
   const tilesN = Math.ceil(g.n / plan.tileN);
   const tiles = Math.ceil(g.m / plan.tileM) * tilesN;
   const drop = g.dropout && g.dropout.p > 0 ? g.dropout : undefined;
@@ -115,7 +127,7 @@ function recordGemm(rec: Recorder, g: Gemm): void {
     label: g.label,
     pipeline: {
       shaders: plan.direct ? DIRECT_SHADERS : SHADERS,
-      entry: plan.direct ? 'matmul_direct' : 'matmul',
+      entry: plan.direct ? (vec4 ? 'matmul_vec4' : 'matmul_direct') : 'matmul',
       constants: {
         ...(plan.direct ? { TX: plan.tx } : {}),
         A_T: g.transA ? 1 : 0,
@@ -134,7 +146,8 @@ function recordGemm(rec: Recorder, g: Gemm): void {
       split ? parts : 1, g.aOffset ?? 0, g.cOffset ?? 0, 0,
     ),
     // Without a bias, A is bound in its place (read-only, never read) so the layout stays the same.
-    bindings: [g.a, g.b, (!split && g.bias) || g.a, split ?? g.c],
+    // The vec4 entry point reads A only through its vector binding (5).
+    bindings: [vec4 ? null : g.a, g.b, (!split && g.bias) || g.a, split ?? g.c, ...(vec4 ? [g.a, g.b] : [])],
     workgroups: [tiles, 1, split ? parts : g.batch],
   });
   if (!split) return;
