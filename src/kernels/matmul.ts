@@ -74,10 +74,17 @@ export function splitScratchElements(m: number, n: number): number {
   return MAX_SPLIT * m * n;
 }
 
-function splitParts(g: Gemm, tiles: number): number {
-  if (!g.scratch || g.batch !== 1) return 1;
-  const room = Math.floor(numel(g.scratch.shape) / (g.m * g.n));
-  return Math.max(1, Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / tiles), Math.floor(g.k / MIN_SPLIT_K), room, MAX_SPLIT));
+/**
+ * How many parts a product's contraction is split into with `scratchFloats` of split-K scratch
+ * (1: one pass). Products with many output tiles, or short contractions, are not split.
+ */
+export function splitPartsFor(m: number, n: number, k: number, scratchFloats: number, long: 'tiled' | 'direct' = 'tiled'): number {
+  const plan = gemmPlan(m, n, k, long);
+  const tiles = Math.ceil(m / plan.tileM) * Math.ceil(n / plan.tileN);
+  const parts = Math.max(1, Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / tiles), Math.floor(k / MIN_SPLIT_K), Math.floor(scratchFloats / (m * n)), MAX_SPLIT));
+  if (parts === 1) return 1;
+  // Parts cover whole steps of TK; the last may be short, and rounding may leave fewer parts.
+  return Math.ceil(k / (Math.ceil(k / parts / TK) * TK));
 }
 
 const DROP_AT = { a: 1, b: 2, out: 3 } as const;
@@ -119,7 +126,7 @@ function recordGemm(rec: Recorder, g: Gemm): void {
   const tilesN = Math.ceil(g.n / plan.tileN);
   const tiles = Math.ceil(g.m / plan.tileM) * tilesN;
   const drop = g.dropout && g.dropout.p > 0 ? g.dropout : undefined;
-  let parts = splitParts(g, tiles);
+  let parts = g.scratch && g.batch === 1 ? splitPartsFor(g.m, g.n, g.k, numel(g.scratch.shape), rec.gpu.longMatmul) : 1;
   const kChunk = parts > 1 ? Math.ceil(g.k / parts / TK) * TK : g.k;
   if (parts > 1) parts = Math.ceil(g.k / kChunk);
   const split = parts > 1 ? g.scratch : undefined;

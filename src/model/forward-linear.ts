@@ -29,6 +29,12 @@ export interface LoraSite {
   dropout: number;
   /** The module's own dropout seed (moduleSeed). */
   seed: number;
+  /**
+   * Training: f32 split-K workspace shared by every module (grad.split), so the thin products of
+   * the adapter (h, dh [rows, R], dA [R, K], dB [N, R], contractions over K, N or all rows) run on
+   * enough workgroups to fill a large GPU.
+   */
+  split?: Tensor;
   /** Three-part modules: scratch [N/3, R] copies of B's row blocks, and dB scratch (training). */
   bParts?: Tensor[];
   dbParts?: Tensor[];
@@ -65,11 +71,11 @@ export function linearSiteForward(rec: Recorder, site: LinearSite, x: Tensor, ys
     return;
   }
   if (parts.length === 1) {
-    loraForward(rec, { x, w: parts[0].w, bias: parts[0].bias, a: lora.a, b: lora.b, scale: lora.scale, dropout: lora.dropout, seed: lora.seed, y: ys[0], h: lora.h });
+    loraForward(rec, { x, w: parts[0].w, bias: parts[0].bias, a: lora.a, b: lora.b, scale: lora.scale, dropout: lora.dropout, seed: lora.seed, y: ys[0], h: lora.h, scratch: lora.split });
     return;
   }
   splitB(rec, lora);
-  linearForward(rec, { x, w: lora.a, y: lora.h, dropout: { p: lora.dropout, seed: lora.seed } });
+  linearForward(rec, { x, w: lora.a, y: lora.h, dropout: { p: lora.dropout, seed: lora.seed }, scratch: lora.split });
   parts.forEach((p, i) => {
     linearForward(rec, { x, w: p.w, bias: p.bias, y: ys[i] });
     linearForward(rec, { x: lora.h, w: lora.bParts![i], y: ys[i], alpha: lora.scale, accumulate: true });
@@ -81,7 +87,7 @@ export function linearSiteHidden(rec: Recorder, site: LinearSite, x: Tensor): vo
   const { lora } = site;
   if (!lora) return;
   if (lora.bParts) splitB(rec, lora);
-  linearForward(rec, { x, w: lora.a, y: lora.h, dropout: { p: lora.dropout, seed: lora.seed } });
+  linearForward(rec, { x, w: lora.a, y: lora.h, dropout: { p: lora.dropout, seed: lora.seed }, scratch: lora.split });
 }
 
 /**
@@ -98,7 +104,7 @@ export function linearSiteBackward(rec: Recorder, site: LinearSite, x: Tensor, d
   if (parts.length === 1) {
     loraBackward(rec, {
       x, w: parts[0].w, a: lora.a, b: lora.b, h: lora.h, dy: dys[0], scale: lora.scale, dropout: lora.dropout, seed: lora.seed,
-      dx, da: lora.da, db: lora.db, dh, accumulateDx,
+      dx, da: lora.da, db: lora.db, dh, accumulateDx, scratch: lora.split,
     });
     return;
   }
