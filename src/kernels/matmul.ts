@@ -101,11 +101,11 @@ function checkDropout(op: string, d: Dropout | undefined): void {
  * Which kernel a product runs on and its output tile [rows, cols] per workgroup; `long` is the
  * kernel for long contractions on this adapter (Gpu.longMatmul).
  */
-export function gemmPlan(m: number, n: number, k: number, long: 'tiled' | 'direct' = 'tiled'): { direct: boolean; tx: number; tileM: number; tileN: number } {
+export function gemmPlan(m: number, n: number, k: number, long: 'tiled' | 'direct' = 'tiled', maxTx = 16): { direct: boolean; tx: number; tileM: number; tileN: number } {
   if (long === 'tiled' && k >= DIRECT_MAX_K && Math.min(m, n) > R_THIN) return { direct: false, tx: 16, tileM: TILE, tileN: TILE };
-  // 64 threads of 8×8 each: TX across the columns (enough to cover N, at most 16), 64 / TX down.
+  // 64 threads of 8×8 each: TX across the columns (enough to cover N, at most maxTx), 64 / TX down.
   let tx = 1;
-  while (tx < 16 && 8 * tx < n) tx *= 2;
+  while (tx < maxTx && 8 * tx < n) tx *= 2;
   return { direct: true, tx, tileM: 8 * (64 / tx), tileN: 8 * tx };
 }
 
@@ -121,8 +121,8 @@ export function vec4Aligned(g: Pick<Gemm, 'm' | 'n' | 'k' | 'transA' | 'transB' 
 }
 
 function recordGemm(rec: Recorder, g: Gemm): void {
-  const plan = gemmPlan(g.m, g.n, g.k, rec.gpu.longMatmul);
-  const vec4 = plan.direct && vec4Aligned(g);
+  const plan = gemmPlan(g.m, g.n, g.k, rec.gpu.longMatmul, rec.gpu.matmulMaxTx);
+  const vec4 = plan.direct && rec.gpu.matmulVec4 && vec4Aligned(g);
   const tilesN = Math.ceil(g.n / plan.tileN);
   const tiles = Math.ceil(g.m / plan.tileM) * tilesN;
   const drop = g.dropout && g.dropout.p > 0 ? g.dropout : undefined;
