@@ -7,7 +7,7 @@
  */
 import { splitPartsFor } from '../kernels/matmul.ts';
 import type { ModelConfig } from './config.ts';
-import { layerLinears, layerPrefix } from './modules.ts';
+import { layerPrefix, projectionAt } from './modules.ts';
 import { blockPaths } from './plan.ts';
 
 /** src/kernels/rope.ts packs 8 words and MAX_FREQS = 256 frequencies: 1056 bytes, five slots. */
@@ -15,15 +15,14 @@ const ROPE_SLOTS = Math.ceil(((8 + 256) * 4) / 256);
 
 interface Site {
   lora: boolean;
-  parts: number;
   /** Sum passes of the adapter's split thin products: h (forward), and dB, dh, dA (backward). */
   splitH: number;
   splitBackward: number;
 }
 
-const linearForward = (s: Site) => (!s.lora ? s.parts : (s.parts === 1 ? 3 : 1 + 2 * s.parts) + s.splitH);
+const linearForward = (s: Site) => (s.lora ? 3 + s.splitH : 1);
 const linearHidden = (s: Site) => (s.lora ? 1 + s.splitH : 0);
-const linearBackward = (s: Site) => (!s.lora ? s.parts : (s.parts === 1 ? 5 : 3 * s.parts + 3) + s.splitBackward);
+const linearBackward = (s: Site) => (s.lora ? 5 + s.splitBackward : 1);
 
 export interface StepShape {
   /** Layers' adapted module names (full HF names). */
@@ -37,19 +36,18 @@ export interface StepShape {
 
 function sites(config: ModelConfig, l: number, o: StepShape) {
   const paths = blockPaths(config);
-  const dims = new Map(layerLinears(config).map((m) => [m.path, m]));
-  const site = (path: string, parts = 1): Site => {
-    const lora = o.adapted.has(layerPrefix(config, l) + path);
+  const site = (path: string): Site => {
+    const p = projectionAt(config, path);
+    const lora = o.adapted.has(layerPrefix(config, l) + p.module.path);
     const sp = o.split;
-    if (!lora || !sp || sp.floats === 0) return { lora, parts, splitH: 0, splitBackward: 0 };
-    const { in: K, out: N } = dims.get(path)!;
+    if (!lora || !sp || sp.floats === 0) return { lora, splitH: 0, splitBackward: 0 };
+    const K = p.module.in;
+    const N = p.module.blocks ? p.module.blocks[p.block].out : p.module.out;
     const passes = (m: number, n: number, k: number) => (splitPartsFor(m, n, k, sp.floats, sp.long) > 1 ? 1 : 0);
-    const splitBackward = parts === 1 ? passes(N, sp.rank, sp.rows) + passes(sp.rows, sp.rank, N) + passes(sp.rank, K, sp.rows) : 0;
-    return { lora, parts, splitH: passes(sp.rows, sp.rank, K), splitBackward };
+    return { lora, splitH: passes(sp.rows, sp.rank, K), splitBackward: passes(N, sp.rank, sp.rows) + passes(sp.rows, sp.rank, N) + passes(sp.rank, K, sp.rows) };
   };
-  const fused = config.arch === 'gpt2';
   return {
-    qkv: fused ? [site(paths.qkv[0], 3)] : paths.qkv.map((p) => site(p)),
+    qkv: paths.qkv.map((p) => site(p)),
     o: site(paths.o),
     mlpIn: paths.mlpIn.map((p) => site(p)),
     mlpOut: site(paths.mlpOut),

@@ -27,8 +27,11 @@ const sum = (bs: { bytes: number }[]) => bs.reduce((s, b) => s + b.bytes, 0);
 describe('planned weights', () => {
   for (const kind of ['llama', 'qwen2', 'mistral', 'gpt2'] as TinyKind[]) {
     for (const dtype of ['F32', 'BF16'] as const) {
-      it(`${kind} ${dtype}: the bytes uploadWeights allocates, tensor by tensor`, () => {
+      it(`${kind} ${dtype}: the bytes uploadWeights allocates, tensor by tensor`, async () => {
         const m = loadModelFiles(tinyModelFiles(kind, { dtype }), `tiny-${kind}`);
+        const uploaded = uploadWeights(await testGpu(), m.config, m.weights);
+        expect(weightBytes(m.config, m.weights)).toBe(uploaded.bytes);
+        uploaded.destroy();
         expect(sum(planWeights(m.config, { weightType: weightTypeOf(m.weights) }))).toBe(weightBytes(m.config, m.weights));
         // From the config alone (torch_dtype), the same.
         expect(sum(planWeights(m.config))).toBe(weightBytes(m.config, m.weights));
