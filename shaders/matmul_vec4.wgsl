@@ -6,13 +6,29 @@
 // Every k step of four takes 16 vector loads for 256 FMAs where the scalar kernel takes 64 loads:
 // on CPU implementations (which run a thread's vector as separate lanes and check the bounds of
 // every load) the loads, not the FMAs, cost the most. The dispatch picks this entry point only
-// when every vector is aligned and whole: K a multiple of 4; A's and B's leading dimensions,
-// offsets and batch strides multiples of 4; M (A_T = 1) and N (B_T = 0) multiples of 4, so a
-// vector of rows or columns is either wholly inside the matrix or wholly past it (then it reads
-// the first vector of the tile, which is never stored).
+// when every vector is aligned and whole: K and N multiples of 4; A's, B's and C's leading
+// dimensions, offsets and batch strides multiples of 4; M too when A_T = 1. A vector of rows or
+// columns is then either wholly inside its matrix or wholly past it (it reads the first vector of
+// the tile instead, which is never stored), and C is written four columns at a time.
 
 @group(0) @binding(5) var<storage, read> a_v: array<vec4f>;
 @group(0) @binding(6) var<storage, read> b_v: array<vec4u>;
+// C as vectors: this entry point writes only through it (binding 4 stays unbound here).
+@group(0) @binding(7) var<storage, read_write> c_v: array<vec4f>;
+
+// Row `row`, columns col0..col0+3 of C in one vector (N, ldc and c_off are multiples of 4).
+fn store4(batch: u32, c_base: u32, row: u32, col0: u32, acc: vec4f) {
+  if (row >= p.m || col0 >= p.n) { return; }
+  let idx = c_base + row * p.ldc + col0;
+  var v = p.alpha * acc;
+  if (DROP_AT == 3u) { v = v * drop4(batch * p.c_batch + row * p.ldc + col0 + p.c_off); }
+  if (HAS_BIAS) {
+    let o = col0 + p.c_off;
+    v = v + vec4(bias[o], bias[o + 1u], bias[o + 2u], bias[o + 3u]);
+  }
+  if (ACCUMULATE) { v = v + c_v[idx >> 2u]; }
+  c_v[idx >> 2u] = v;
+}
 
 fn drop4(idx: u32) -> vec4f {
   return vec4(drop_factor(idx), drop_factor(idx + 1u), drop_factor(idx + 2u), drop_factor(idx + 3u));
@@ -154,20 +170,20 @@ fn matmul_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
   }
 
   let c_base = wid.z * p.c_batch + p.c_off;
-  store_row(batch, c_base, row0 + 0u, col0, acc[0]);
-  store_row(batch, c_base, row0 + 0u, col0 + 4u, acc[1]);
-  store_row(batch, c_base, row0 + 1u, col0, acc[2]);
-  store_row(batch, c_base, row0 + 1u, col0 + 4u, acc[3]);
-  store_row(batch, c_base, row0 + 2u, col0, acc[4]);
-  store_row(batch, c_base, row0 + 2u, col0 + 4u, acc[5]);
-  store_row(batch, c_base, row0 + 3u, col0, acc[6]);
-  store_row(batch, c_base, row0 + 3u, col0 + 4u, acc[7]);
-  store_row(batch, c_base, row0 + 4u, col0, acc[8]);
-  store_row(batch, c_base, row0 + 4u, col0 + 4u, acc[9]);
-  store_row(batch, c_base, row0 + 5u, col0, acc[10]);
-  store_row(batch, c_base, row0 + 5u, col0 + 4u, acc[11]);
-  store_row(batch, c_base, row0 + 6u, col0, acc[12]);
-  store_row(batch, c_base, row0 + 6u, col0 + 4u, acc[13]);
-  store_row(batch, c_base, row0 + 7u, col0, acc[14]);
-  store_row(batch, c_base, row0 + 7u, col0 + 4u, acc[15]);
+  store4(batch, c_base, row0 + 0u, col0, acc[0]);
+  store4(batch, c_base, row0 + 0u, col0 + 4u, acc[1]);
+  store4(batch, c_base, row0 + 1u, col0, acc[2]);
+  store4(batch, c_base, row0 + 1u, col0 + 4u, acc[3]);
+  store4(batch, c_base, row0 + 2u, col0, acc[4]);
+  store4(batch, c_base, row0 + 2u, col0 + 4u, acc[5]);
+  store4(batch, c_base, row0 + 3u, col0, acc[6]);
+  store4(batch, c_base, row0 + 3u, col0 + 4u, acc[7]);
+  store4(batch, c_base, row0 + 4u, col0, acc[8]);
+  store4(batch, c_base, row0 + 4u, col0 + 4u, acc[9]);
+  store4(batch, c_base, row0 + 5u, col0, acc[10]);
+  store4(batch, c_base, row0 + 5u, col0 + 4u, acc[11]);
+  store4(batch, c_base, row0 + 6u, col0, acc[12]);
+  store4(batch, c_base, row0 + 6u, col0 + 4u, acc[13]);
+  store4(batch, c_base, row0 + 7u, col0, acc[14]);
+  store4(batch, c_base, row0 + 7u, col0 + 4u, acc[15]);
 }

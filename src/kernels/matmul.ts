@@ -113,10 +113,10 @@ export function gemmPlan(m: number, n: number, k: number, long: 'tiled' | 'direc
  * Whether the direct kernel may read A and B four elements at a time (shaders/matmul_vec4.wgsl):
  * every vector it loads starts at a multiple of 4 and lies wholly inside or wholly past its matrix.
  */
-export function vec4Aligned(g: Pick<Gemm, 'm' | 'n' | 'k' | 'transA' | 'transB' | 'lda' | 'aOffset' | 'bBatchStride'>): boolean {
+export function vec4Aligned(g: Pick<Gemm, 'm' | 'n' | 'k' | 'transA' | 'transB' | 'lda' | 'ldc' | 'aOffset' | 'cOffset' | 'bBatchStride'>): boolean {
   const lda = g.lda ?? (g.transA ? g.m : g.k);
   const ldb = g.transB ? g.k : g.n;
-  const whole = [g.k, lda, ldb, g.aOffset ?? 0, g.bBatchStride, g.transA ? g.m : 0, g.transB ? 0 : g.n];
+  const whole = [g.k, g.n, lda, ldb, g.ldc ?? g.n, g.aOffset ?? 0, g.cOffset ?? 0, g.bBatchStride, g.transA ? g.m : 0];
   return whole.every((v) => v % 4 === 0);
 }
 
@@ -153,8 +153,10 @@ function recordGemm(rec: Recorder, g: Gemm): void {
       split ? parts : 1, g.aOffset ?? 0, g.cOffset ?? 0, 0,
     ),
     // Without a bias, A is bound in its place (read-only, never read) so the layout stays the same.
-    // The vec4 entry point reads A only through its vector binding (5).
-    bindings: [vec4 ? null : g.a, g.b, (!split && g.bias) || g.a, split ?? g.c, ...(vec4 ? [g.a, g.b] : [])],
+    // The vec4 entry point reads A and writes C only through its vector bindings (5 and 7).
+    bindings: vec4
+      ? [null, g.b, (!split && g.bias) || g.a, null, g.a, g.b, split ?? g.c]
+      : [g.a, g.b, (!split && g.bias) || g.a, split ?? g.c],
     workgroups: [tiles, 1, split ? parts : g.batch],
   });
   if (!split) return;

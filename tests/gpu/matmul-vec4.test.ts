@@ -43,13 +43,15 @@ async function ranOnVec4<T>(work: () => Promise<T>): Promise<T> {
 
 describe('vec4 alignment', () => {
   const base = { m: 8, n: 8, k: 8, transA: false, transB: true, bBatchStride: 0 };
-  it('needs K, leading dimensions, offsets and strides in multiples of 4', () => {
+  it('needs K, N, leading dimensions, offsets and strides in multiples of 4', () => {
     expect(vec4Aligned(base)).toBe(true);
     expect(vec4Aligned({ ...base, k: 6 })).toBe(false);
     expect(vec4Aligned({ ...base, m: 5 })).toBe(true); // A_T = 0: rows load their own vectors
     expect(vec4Aligned({ ...base, m: 5, transA: true })).toBe(false);
-    expect(vec4Aligned({ ...base, n: 7 })).toBe(true); // B_T = 1: columns load their own vectors
-    expect(vec4Aligned({ ...base, n: 7, transB: false })).toBe(false);
+    expect(vec4Aligned({ ...base, n: 12 })).toBe(true); // N a multiple of 4, not of the tile's 8
+    expect(vec4Aligned({ ...base, n: 7 })).toBe(false); // C is written four columns at a time
+    expect(vec4Aligned({ ...base, ldc: 10 })).toBe(false);
+    expect(vec4Aligned({ ...base, cOffset: 6 })).toBe(false);
     expect(vec4Aligned({ ...base, lda: 10 })).toBe(false);
     expect(vec4Aligned({ ...base, aOffset: 2 })).toBe(false);
     expect(vec4Aligned({ ...base, bBatchStride: 66 })).toBe(false);
@@ -58,7 +60,7 @@ describe('vec4 alignment', () => {
 
 describe.each(['f32', 'f16', 'bf16'] as const)('vec4 direct kernel, %s weights', (dtype) => {
   it('x·Wᵀ with bias, alpha, accumulate and dropout on x', async () => {
-    const [m, n, k] = [37, 51, 92];
+    const [m, n, k] = [37, 52, 92];
     const x = randomArray(m * k, 1);
     const { t: w, exact } = weightTensor(gpu, 'test.w', [n, k], randomArray(n * k, 2), dtype);
     const bias = randomArray(n, 3);
