@@ -43,6 +43,12 @@ export class Gpu {
   matmulMaxTx = 16;
   /** Whether aligned direct products read four elements per load (shaders/matmul_vec4.wgsl). */
   matmulVec4 = true;
+  /**
+   * x·Wᵀ with at most 8 rows (token-by-token generation) runs on shaders/matmul_rows.wgsl, which
+   * streams the weight once for all rows; false runs it on the general kernels (the benchmark and
+   * the tests compare the two).
+   */
+  rowsMatmul = true;
 
   constructor(
     readonly device: GPUDevice,

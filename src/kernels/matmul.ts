@@ -1,6 +1,7 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { MAX_WORKGROUPS_PER_DIM, uniforms } from '../gpu/recorder.ts';
 import { describe, isQuantDType, numel, type DType, type Tensor } from '../gpu/tensor.ts';
+import { recordRows, rowsMaxM } from './matmul-rows.ts';
 import { WDTYPE } from './weights.ts';
 
 /** Output tile of one workgroup and K step (shaders/matmul.wgsl). */
@@ -121,6 +122,14 @@ export function vec4Aligned(g: Pick<Gemm, 'm' | 'n' | 'k' | 'transA' | 'transB' 
 }
 
 function recordGemm(rec: Recorder, g: Gemm): void {
+  // x·Wᵀ of a few rows (generation) streams the weight once on shaders/matmul_rows.wgsl.
+  if (g.m <= rowsMaxM(rec.gpu.longMatmul) && g.transB && !g.transA && g.batch === 1 && !(g.dropout && g.dropout.p > 0) && !g.aOffset && rec.gpu.rowsMatmul) {
+    recordRows(rec, {
+      label: g.label, x: g.a, w: g.b, y: g.c, bias: g.bias, m: g.m, n: g.n, k: g.k, alpha: g.alpha, accumulate: g.accumulate,
+      lda: g.lda ?? g.k, ldc: g.ldc ?? g.n, cOffset: g.cOffset ?? 0,
+    });
+    return;
+  }
   const plan = gemmPlan(g.m, g.n, g.k, rec.gpu.longMatmul, rec.gpu.matmulMaxTx);
   const vec4 = plan.direct && rec.gpu.matmulVec4 && vec4Aligned(g);
   const tilesN = Math.ceil(g.n / plan.tileN);

@@ -44,14 +44,17 @@ function formatPlanCheck(c: PlanCheck): string {
  *             random-weight replica of Qwen2.5-0.5B's exact config (bf16; --layers keeps only the
  *             first N blocks), its measured pool peak against the plan.
  *   kernels:  [--rows M] [--sizes 64,256] [--ranks 8,16]: tsugiki's matmul and LoRA layer against
- *             tfjs-backend-webgpu on the same device, jax-js on the same adapter, and the FMA peak.
+ *             tfjs-backend-webgpu on the same device, jax-js on the same adapter, and the FMA peak;
+ *             [--decode-size C] [--decode-mib F]: the M = 1 matmul of generation on Q4_K and Q8_0
+ *             weights [C, C] (rows kernel and general kernels) in GB/s, cycling through F MiB of
+ *             copies, against the read bandwidth measured over F MiB.
  *   training: [--model MODEL] [--data DATA] [--batch-size B] [--seq-len T] [--steps N]: tokens/s
  *             and GPU memory of the trainer's LoRA step (see bench/train.ts), against a full
  *             fine-tune's memory. MODEL defaults to stories260K.gguf, DATA to the SMS spam rows, in
  *             the shared data folder beside the repository.
  */
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['rows', 'sizes', 'ranks', 'model', 'data', 'batch-size', 'seq-len', 'steps', 'layers'],
+  const args = parseArgs(argv, ['rows', 'sizes', 'ranks', 'decode-size', 'decode-mib', 'model', 'data', 'batch-size', 'seq-len', 'steps', 'layers'],
     ['json', 'quick', 'skip-kernels', 'skip-training', 'plan-only', 'plan-check', 'recompute', 'no-recompute']);
   if (args.positionals.length) throw new UsageError(`bench takes no positional arguments (got ${args.positionals.join(' ')}); give the model with --model PATH.`);
   const json = args.options.has('json');
@@ -85,6 +88,8 @@ export async function run(argv: string[]): Promise<number> {
     rows: numberOption(args, 'rows', 512, { integer: true, min: 1 }),
     sizes: listOption(args, 'sizes', quick ? [64, 256] : [64, 256, 512, 1024]),
     ranks: listOption(args, 'ranks', quick ? [8] : [8, 16]),
+    decodeSize: numberOption(args, 'decode-size', quick ? 1024 : 2048, { integer: true, min: 256 }),
+    decodeFootprint: numberOption(args, 'decode-mib', quick ? 16 : 64, { min: 0.0625 }) * 2 ** 20,
     timing: quick ? QUICK_TIMING : DEFAULT_TIMING,
     log,
   };
@@ -97,6 +102,7 @@ export async function run(argv: string[]): Promise<number> {
         steps: numberOption(args, 'steps', quick ? 3 : 10, { integer: true, min: 1 }),
       }
     : null;
+  if (kernelOptions.decodeSize % 256 !== 0) throw new UsageError(`--decode-size ${kernelOptions.decodeSize}: rows must be whole Q4_K blocks; give a multiple of 256.`);
   const gpu = await cliGpu();
   try {
     const report: Partial<BenchReport> & { adapter: string; training?: TrainBenchReport; plan?: PlanTargetReport[] } = kernels
