@@ -1,6 +1,6 @@
 import type { Gpu } from '../src/gpu/device.ts';
 import { uniformBlock } from '../src/gpu/uniform-block.ts';
-import { gflops, timePerIteration, type TimingOptions } from './timing.ts';
+import { timePerIteration, type TimingOptions } from './timing.ts';
 
 const WG = 256;
 /** shaders/peak.wgsl's uniforms: loop length, and the FMA's multiplier and addend. */
@@ -15,12 +15,20 @@ const MAX_ITERS = 1 << 16;
 /** One calibrated dispatch should last at least this long, so launch overhead is noise. */
 const CALIBRATE_MS = 15;
 
+/** A calibrated FMA workload, timed like any implementation: GFLOP/s = flops / (ms · 1e6). */
+export interface PeakProbe {
+  step(): void;
+  drain(): Promise<void>;
+  flops: number;
+  dispose(): void;
+}
+
 /**
- * The adapter's f32 FMA throughput in GFLOP/s (2 FLOPs per FMA), measured with shaders/peak.wgsl.
- * The work per dispatch grows (workgroups first, to fill the device, then loop length) until one
- * dispatch takes CALIBRATE_MS, then it is timed like any other case.
+ * The adapter's f32 FMA throughput probe (2 FLOPs per FMA) with shaders/peak.wgsl. The work per
+ * dispatch grows (workgroups first, to fill the device, then loop length) until one dispatch
+ * takes CALIBRATE_MS; the bench then times it in turn with the implementations of each case.
  */
-export async function measurePeak(gpu: Gpu, timing: TimingOptions): Promise<number> {
+export async function peakProbe(gpu: Gpu): Promise<PeakProbe> {
   const out = gpu.pool.tensor('bench.peak', [MAX_GROUPS * WG]);
   let groups = 16;
   let iters = 256;
@@ -49,9 +57,7 @@ export async function measurePeak(gpu: Gpu, timing: TimingOptions): Promise<numb
     if (groups < MAX_GROUPS) groups = Math.min(MAX_GROUPS, groups * grow);
     else iters = Math.min(MAX_ITERS, iters * grow);
   }
-  const ms = await timePerIteration(step, drain, timing);
-  gpu.pool.releaseTensor(out);
-  return gflops(2 * FMAS_PER_ITER * groups * WG * iters, ms);
+  return { step, drain, flops: 2 * FMAS_PER_ITER * groups * WG * iters, dispose: () => gpu.pool.releaseTensor(out) };
 }
 
 /** Workgroup counts the read probe tries: few long-running threads suit CPU adapters, many GPUs. */

@@ -39,6 +39,10 @@ export class Gpu {
    * tests set it to reach the other kernel.
    */
   longMatmul: 'tiled' | 'direct';
+  /** Most threads across the columns of a direct-kernel workgroup (its tile is 8·maxTx wide). */
+  matmulMaxTx = 16;
+  /** Whether aligned direct products read four elements per load (shaders/matmul_vec4.wgsl). */
+  matmulVec4 = true;
   /**
    * x·Wᵀ with at most 8 rows (token-by-token generation) runs on shaders/matmul_rows.wgsl, which
    * streams the weight once for all rows; false runs it on the general kernels (the benchmark and

@@ -22,6 +22,12 @@ export interface LoraSite {
   dropout: number;
   /** The module's own dropout seed (moduleSeed). */
   seed: number;
+  /**
+   * Training: f32 split-K workspace shared by every module (grad.split), so the thin products of
+   * the adapter (h, dh [rows, R], dA [R, K], dB [N, R], contractions over K, N or all rows) run on
+   * enough workgroups to fill a large GPU.
+   */
+  split?: Tensor;
 }
 
 export interface LinearSite {
@@ -44,14 +50,14 @@ export function linearSiteForward(rec: Recorder, site: LinearSite, x: Tensor, y:
     linearForward(rec, { x, w, bias, y });
     return;
   }
-  loraForward(rec, { x, w, bias, a: lora.a, b: lora.b, scale: lora.scale, dropout: lora.dropout, seed: lora.seed, y, h: lora.h });
+  loraForward(rec, { x, w, bias, a: lora.a, b: lora.b, scale: lora.scale, dropout: lora.dropout, seed: lora.seed, y, h: lora.h, scratch: lora.split });
 }
 
 /** Only the LoRA h = drop(x)·Aᵀ of linearSiteForward (the same dispatch); nothing for a frozen module. */
 export function linearSiteHidden(rec: Recorder, site: LinearSite, x: Tensor): void {
   const { lora } = site;
   if (!lora) return;
-  linearForward(rec, { x, w: lora.a, y: lora.h, dropout: { p: lora.dropout, seed: lora.seed } });
+  linearForward(rec, { x, w: lora.a, y: lora.h, dropout: { p: lora.dropout, seed: lora.seed }, scratch: lora.split });
 }
 
 /**
@@ -67,6 +73,6 @@ export function linearSiteBackward(rec: Recorder, site: LinearSite, x: Tensor, d
   if (!lora.da || !lora.db || !dh) throw new Error(`${site.name}: LoRA backward needs gradient buffers; create the network with training: true.`);
   loraBackward(rec, {
     x, w, a: lora.a, b: lora.b, h: lora.h, dy, scale: lora.scale, dropout: lora.dropout, seed: lora.seed,
-    dx, da: lora.da, db: lora.db, dh, accumulateDx,
+    dx, da: lora.da, db: lora.db, dh, accumulateDx, scratch: lora.split,
   });
 }

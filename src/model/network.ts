@@ -17,7 +17,7 @@ import { moduleSeed, type LinearSite } from './forward-linear.ts';
 import { headChunks, recordBackward, recordBlocks, recordForward, recordHeadChunk } from './forward.ts';
 import { uploadWeights, type GpuWeights } from './gpu-weights.ts';
 import { positionsFromMask, stageInputs, type StepInputs } from './network-inputs.ts';
-import { Activations, planMemory } from './plan.ts';
+import { Activations, planMemory, type MemoryPlan } from './plan.ts';
 import type { KvCache, StepContext } from './step-context.ts';
 
 export interface NetworkOptions {
@@ -92,6 +92,11 @@ export class Network {
     const net = new Network(gpu, model, weights, opts);
     await gpu.sync(`loading ${model.source} onto the GPU`);
     return net;
+  }
+
+  /** The plan of the network's own activations. */
+  get plan(): MemoryPlan {
+    return this.acts.plan;
   }
 
   /** A memory plan for B×T, allocated (the caller destroys it unless it is the network's own). */
@@ -233,6 +238,7 @@ export class Network {
         scale: this.opts.adapter.scale * (s.backward ? 1 : this.adapterStrength),
         dropout: s.backward ? this.opts.adapter.dropout : 0,
         seed: moduleSeed(s.dropoutSeed, index),
+        split: s.backward && acts.plan.splitFloats > 0 ? acts.get('grad.split', [acts.plan.splitFloats]) : undefined,
       },
     };
   }

@@ -74,6 +74,8 @@ export interface RunPlanOptions {
   /** The ggml type id of each stored tensor, from the model's files; default: the config's torch_dtype. */
   weightType?: (name: string) => number;
   headRows?: number;
+  /** The adapter's kernel for long contractions (Gpu.longMatmul); it decides which thin products split. Default 'tiled'. */
+  longMatmul?: 'tiled' | 'direct';
 }
 
 export interface PlannedOwnerBuffer {
@@ -208,7 +210,8 @@ function planWith(config: ModelConfig, o: RunPlanOptions, recompute: number): Ru
   for (const b of acts.buffers) buffers.push({ label: b.label, bytes: b.bytes });
   for (let i = 0; i < accum; i++) add('activations.inputs', 16 * N);
   const headChunks = Math.ceil(N / acts.headRows);
-  const perStep = stepDispatches(config, { adapted, training: o.training, recompute: acts.recompute, headChunks });
+  const split = o.training && rank !== null ? { rows: N, rank, floats: acts.splitFloats, long: o.longMatmul ?? 'tiled' } : undefined;
+  const perStep = stepDispatches(config, { adapted, training: o.training, recompute: acts.recompute, headChunks, split });
   const dispatches = accum * perStep + (o.training ? OPTIMIZER_DISPATCHES : 0);
   add('uniforms.step', uniformBufferBytes(dispatches * UNIFORM_ALIGN));
   const owners: Record<string, number> = {};

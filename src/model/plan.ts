@@ -32,7 +32,8 @@
 import type { Gpu } from '../gpu/device.ts';
 import { type DType, type Tensor, viewOf } from '../gpu/tensor.ts';
 import type { ModelConfig } from './config.ts';
-import { layerPrefix, projectionAt } from './modules.ts';
+import { layerLinears, layerPrefix, projectionAt } from './modules.ts';
+import { splitScratchElements } from '../kernels/matmul.ts';
 
 export interface PlanOptions {
   B: number;
@@ -70,6 +71,8 @@ export interface MemoryPlan {
   gradHome: Record<string, GradHome>;
   /** Buffer keys that name another planned buffer (one buffer, two lifetimes that never overlap). */
   aliases: Record<string, string>;
+  /** f32 elements of the LoRA split-K workspace grad.split (0 when there is none). */
+  splitFloats: number;
 }
 
 /**
@@ -170,6 +173,7 @@ export function planMemory(config: ModelConfig, o: PlanOptions): MemoryPlan {
     }
   }
   const gradHome: Record<string, GradHome> = {};
+  let splitFloats = 0;
   if (training) {
     /** `home` when the gradient fits in it (`width` columns), else a buffer of its own. */
     const place = (name: string, floats: number, home: GradHome | null, width = I): GradHome => {
@@ -191,6 +195,13 @@ export function planMemory(config: ModelConfig, o: PlanOptions): MemoryPlan {
       gradHome[name] = { own: true };
     }
     if (rank !== null) rows('grad.dh', rank);
+    // The adapter's thin products split their contractions into this workspace: the widest of
+    // h and dh [B·T, R], dA [R, in] and dB [out, R] over the adapted modules.
+    if (rank !== null) {
+      const widest = Math.max(N, ...layerLinears(config).filter((m) => [...o.adapted].some((n) => n.endsWith(`.${m.path}`))).flatMap((m) => [m.in, m.out]));
+      splitFloats = splitScratchElements(widest, rank);
+      add('grad.split', splitFloats * 4);
+    }
     // q and k before their norms (Qwen3, Gemma 3) and Gemma 3's output-norm gradient: own buffers.
     const own = (name: string, floats: number) => {
       rows(`grad.${name}`, floats);
@@ -202,7 +213,7 @@ export function planMemory(config: ModelConfig, o: PlanOptions): MemoryPlan {
     }
     if (config.sandwichNorms) own('dPost', C);
   }
-  return { B, T, training, recompute: k, headRows, buffers, activationBytes: buffers.reduce((s, b) => s + b.bytes, 0), residKeys, gradHome, aliases };
+  return { B, T, training, recompute: k, headRows, buffers, activationBytes: buffers.reduce((s, b) => s + b.bytes, 0), residKeys, gradHome, aliases, splitFloats };
 }
 
 /** The planned buffers, allocated; tensors of the current batch's shape are views of their start. */

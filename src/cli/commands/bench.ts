@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { numberOption, parseArgs, stringOption, UsageError, type ParsedArgs } from '../args.ts';
 import { parseDataset } from '../../data/parse.ts';
 import { adapterName } from '../../gpu/device.ts';
-import { createNodeGpu } from '../../gpu/node.ts';
+import { cliGpu } from '../gpu.ts';
 import { openModel } from '../../model/load-cli.ts';
 import { formatReport, runBench, type BenchReport } from '../../../bench/run.ts';
 import { DEFAULT_TIMING, QUICK_TIMING } from '../../../bench/timing.ts';
@@ -64,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.options.has('plan-check')) {
-    const gpu = await createNodeGpu();
+    const gpu = await cliGpu();
     try {
       const recompute = args.options.has('recompute') ? 'on' : args.options.has('no-recompute') ? 'off' : 'auto';
       const layers = numberOption(args, 'layers', QWEN25_05B.num_hidden_layers, { integer: true, min: 1 });
@@ -103,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
       }
     : null;
   if (kernelOptions.decodeSize % 256 !== 0) throw new UsageError(`--decode-size ${kernelOptions.decodeSize}: rows must be whole Q4_K blocks; give a multiple of 256.`);
-  const gpu = await createNodeGpu();
+  const gpu = await cliGpu();
   try {
     const report: Partial<BenchReport> & { adapter: string; training?: TrainBenchReport; plan?: PlanTargetReport[] } = kernels
       ? await runBench(gpu, kernelOptions)
