@@ -94,28 +94,24 @@ fn outer(acc: ptr<function, array<vec4f, 16>>, av: vec4f, ev: vec4f, bv: vec4f, 
 
 @compute @workgroup_size(64)
 fn matmul_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let tile = linear_workgroup(wid, nwg);
-  if (tile >= p.tiles) { return; }
-  let ty_count = 64u / TX;
-  let row0 = (tile / p.tiles_n) * 8u * ty_count + 8u * (li / TX);
-  let col0 = (tile % p.tiles_n) * 8u * TX + 8u * (li % TX);
-  if (row0 >= p.m || col0 >= p.n) { return; }
-  let batch = wid.z / p.splits;
-  let k_begin = (wid.z % p.splits) * p.k_chunk;
-  let k_end = min(p.k, k_begin + p.k_chunk);
-  let a_base = batch * p.a_batch + p.a_off;
-  let b_base = batch * p.b_batch;
-  // Clamped rows and columns (read, never stored); the second vector of four starts at row4 / col4.
-  let ra = min(vec4(row0) + vec4(0u, 1u, 2u, 3u), vec4(p.m - 1u));
-  let rb = min(vec4(row0) + vec4(4u, 5u, 6u, 7u), vec4(p.m - 1u));
-  let cb = min(vec4(col0) + vec4(0u, 1u, 2u, 3u), vec4(p.n - 1u));
-  let cc = min(vec4(col0) + vec4(4u, 5u, 6u, 7u), vec4(p.n - 1u));
+  let mt = micro_tile(wid, nwg, li);
+  if (!mt.inside) { return; }
+  let row0 = mt.row0;
+  let col0 = mt.col0;
+  let batch = mt.batch;
+  let a_base = mt.a_base;
+  let b_base = mt.b_base;
+  let ra = mt.ra;
+  let rb = mt.rb;
+  let cb = mt.cb;
+  let cc = mt.cc;
+  // The second vector of four rows / columns starts at row4 / col4.
   let row4 = select(row0, row0 + 4u, row0 + 4u < p.m);
   let col4 = select(col0, col0 + 4u, col0 + 4u < p.n);
 
   // acc[4i + j]: rows (ra, rb)[i / 4] component i % 4 … see outer().
   var acc: array<vec4f, 16>;
-  for (var k4 = k_begin; k4 < k_end; k4 += 4u) {
+  for (var k4 = mt.k_begin; k4 < mt.k_end; k4 += 4u) {
     // Rows' k-vectors (A_T = 0) and columns' k-vectors (B_T = 1), loaded once per step of four.
     var x0 = vec4(0.0);
     var x1 = vec4(0.0);
@@ -169,7 +165,7 @@ fn matmul_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
           b_at_k(wb[3], b_base + (k4 + 3u) * p.ldb + col0), b_at_k(wd[3], b_base + (k4 + 3u) * p.ldb + col4));
   }
 
-  let c_base = wid.z * p.c_batch + p.c_off;
+  let c_base = mt.c_base;
   store4(batch, c_base, row0 + 0u, col0, acc[0]);
   store4(batch, c_base, row0 + 0u, col0 + 4u, acc[1]);
   store4(batch, c_base, row0 + 1u, col0, acc[2]);
