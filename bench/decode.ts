@@ -9,6 +9,7 @@ import type { Gpu } from '../src/gpu/device.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { quantizeQ4_K, quantizeQ8_0 } from '../src/io/ggml-quantize.ts';
 import { linearForward } from '../src/kernels/matmul.ts';
+import { uniform } from './kernels.ts';
 import { timePerIteration, type TimingOptions } from './timing.ts';
 
 export const DECODE_TYPES = { q4_k: quantizeQ4_K, q8_0: quantizeQ8_0 } as const;
@@ -32,17 +33,6 @@ export interface DecodeCase {
   max_rel_diff: number;
 }
 
-/** Deterministic weights of a trained layer's scale (uniform in ±1/√K) and an input row in ±1. */
-function values(n: number, seed: number, scale: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = ((s / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
-}
-
 function relDiff(a: Float32Array, b: Float32Array): number {
   let worst = 0;
   let scale = 1e-30;
@@ -56,10 +46,10 @@ function relDiff(a: Float32Array, b: Float32Array): number {
 /** Times one M = 1 product on both kernels; `readPeak` is the measured read bandwidth in GB/s. */
 export async function runDecodeCase(gpu: Gpu, dtype: DecodeType, c: number, footprint: number, readPeak: number, timing: TimingOptions): Promise<DecodeCase> {
   const [n, k] = [c, c];
-  const raw = DECODE_TYPES[dtype](values(n * k, 7, 1 / Math.sqrt(k)));
+  const raw = DECODE_TYPES[dtype](uniform(n * k, 7, 1 / Math.sqrt(k)));
   const copies = Math.max(1, Math.ceil(footprint / raw.length));
   const weights: Tensor[] = Array.from({ length: copies }, (_, i) => gpu.pool.upload(`bench.decode.w${i}`, [n, k], dtype, raw));
-  const x = gpu.pool.upload('bench.decode.x', [1, k], 'f32', values(k, 8, 1));
+  const x = gpu.pool.upload('bench.decode.x', [1, k], 'f32', uniform(k, 8, 1));
   const y = gpu.pool.tensor('bench.decode.y', [1, n]);
   const rec = gpu.recorder('bench.decode');
   let next = 0;

@@ -94,28 +94,15 @@ fn outer(acc: ptr<function, array<vec4f, 16>>, av: vec4f, ev: vec4f, bv: vec4f, 
 
 @compute @workgroup_size(64)
 fn matmul_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let tile = linear_workgroup(wid, nwg);
-  if (tile >= p.tiles) { return; }
-  let ty_count = 64u / TX;
-  let row0 = (tile / p.tiles_n) * 8u * ty_count + 8u * (li / TX);
-  let col0 = (tile % p.tiles_n) * 8u * TX + 8u * (li % TX);
-  if (row0 >= p.m || col0 >= p.n) { return; }
-  let batch = wid.z / p.splits;
-  let k_begin = (wid.z % p.splits) * p.k_chunk;
-  let k_end = min(p.k, k_begin + p.k_chunk);
-  let a_base = batch * p.a_batch + p.a_off;
-  let b_base = batch * p.b_batch;
-  // Clamped rows and columns (read, never stored); the second vector of four starts at row4 / col4.
-  let ra = min(vec4(row0) + vec4(0u, 1u, 2u, 3u), vec4(p.m - 1u));
-  let rb = min(vec4(row0) + vec4(4u, 5u, 6u, 7u), vec4(p.m - 1u));
-  let cb = min(vec4(col0) + vec4(0u, 1u, 2u, 3u), vec4(p.n - 1u));
-  let cc = min(vec4(col0) + vec4(4u, 5u, 6u, 7u), vec4(p.n - 1u));
-  let row4 = select(row0, row0 + 4u, row0 + 4u < p.m);
-  let col4 = select(col0, col0 + 4u, col0 + 4u < p.n);
+  let mt = micro_tile(wid, nwg, li);
+  if (!mt.inside) { return; }
+  // The second vector of four rows / columns starts at row4 / col4.
+  let row4 = select(mt.row0, mt.row0 + 4u, mt.row0 + 4u < p.m);
+  let col4 = select(mt.col0, mt.col0 + 4u, mt.col0 + 4u < p.n);
 
-  // acc[4i + j]: rows (ra, rb)[i / 4] component i % 4 … see outer().
+  // acc[2i], acc[2i + 1]: row row0 + i, its first and last four columns (see outer()).
   var acc: array<vec4f, 16>;
-  for (var k4 = k_begin; k4 < k_end; k4 += 4u) {
+  for (var k4 = mt.k_begin; k4 < mt.k_end; k4 += 4u) {
     // Rows' k-vectors (A_T = 0) and columns' k-vectors (B_T = 1), loaded once per step of four.
     var x0 = vec4(0.0);
     var x1 = vec4(0.0);
@@ -126,14 +113,14 @@ fn matmul_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
     var x6 = vec4(0.0);
     var x7 = vec4(0.0);
     if (A_T == 0u) {
-      x0 = a_vec(a_base + ra.x * p.lda + k4);
-      x1 = a_vec(a_base + ra.y * p.lda + k4);
-      x2 = a_vec(a_base + ra.z * p.lda + k4);
-      x3 = a_vec(a_base + ra.w * p.lda + k4);
-      x4 = a_vec(a_base + rb.x * p.lda + k4);
-      x5 = a_vec(a_base + rb.y * p.lda + k4);
-      x6 = a_vec(a_base + rb.z * p.lda + k4);
-      x7 = a_vec(a_base + rb.w * p.lda + k4);
+      x0 = a_vec(mt.a_base + mt.ra.x * p.lda + k4);
+      x1 = a_vec(mt.a_base + mt.ra.y * p.lda + k4);
+      x2 = a_vec(mt.a_base + mt.ra.z * p.lda + k4);
+      x3 = a_vec(mt.a_base + mt.ra.w * p.lda + k4);
+      x4 = a_vec(mt.a_base + mt.rb.x * p.lda + k4);
+      x5 = a_vec(mt.a_base + mt.rb.y * p.lda + k4);
+      x6 = a_vec(mt.a_base + mt.rb.z * p.lda + k4);
+      x7 = a_vec(mt.a_base + mt.rb.w * p.lda + k4);
     }
     var w0 = vec4(0.0);
     var w1 = vec4(0.0);
@@ -144,14 +131,14 @@ fn matmul_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
     var w6 = vec4(0.0);
     var w7 = vec4(0.0);
     if (B_T == 1u) {
-      w0 = b_vec(b_base + cb.x * p.ldb + k4);
-      w1 = b_vec(b_base + cb.y * p.ldb + k4);
-      w2 = b_vec(b_base + cb.z * p.ldb + k4);
-      w3 = b_vec(b_base + cb.w * p.ldb + k4);
-      w4 = b_vec(b_base + cc.x * p.ldb + k4);
-      w5 = b_vec(b_base + cc.y * p.ldb + k4);
-      w6 = b_vec(b_base + cc.z * p.ldb + k4);
-      w7 = b_vec(b_base + cc.w * p.ldb + k4);
+      w0 = b_vec(mt.b_base + mt.cb.x * p.ldb + k4);
+      w1 = b_vec(mt.b_base + mt.cb.y * p.ldb + k4);
+      w2 = b_vec(mt.b_base + mt.cb.z * p.ldb + k4);
+      w3 = b_vec(mt.b_base + mt.cb.w * p.ldb + k4);
+      w4 = b_vec(mt.b_base + mt.cc.x * p.ldb + k4);
+      w5 = b_vec(mt.b_base + mt.cc.y * p.ldb + k4);
+      w6 = b_vec(mt.b_base + mt.cc.z * p.ldb + k4);
+      w7 = b_vec(mt.b_base + mt.cc.w * p.ldb + k4);
     }
     // Step t of the four: A_T = 0 / B_T = 1 take column t of the transposed row / column vectors;
     // A_T = 1 / B_T = 0 load the vectors of contraction index k4 + t.
@@ -159,31 +146,31 @@ fn matmul_vec4(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
     let xe = transpose(mat4x4f(x4, x5, x6, x7));
     let wb = transpose(mat4x4f(w0, w1, w2, w3));
     let wd = transpose(mat4x4f(w4, w5, w6, w7));
-    outer(&acc, a_at_k(xa[0], a_base + k4 * p.lda + row0), a_at_k(xe[0], a_base + k4 * p.lda + row4),
-          b_at_k(wb[0], b_base + k4 * p.ldb + col0), b_at_k(wd[0], b_base + k4 * p.ldb + col4));
-    outer(&acc, a_at_k(xa[1], a_base + (k4 + 1u) * p.lda + row0), a_at_k(xe[1], a_base + (k4 + 1u) * p.lda + row4),
-          b_at_k(wb[1], b_base + (k4 + 1u) * p.ldb + col0), b_at_k(wd[1], b_base + (k4 + 1u) * p.ldb + col4));
-    outer(&acc, a_at_k(xa[2], a_base + (k4 + 2u) * p.lda + row0), a_at_k(xe[2], a_base + (k4 + 2u) * p.lda + row4),
-          b_at_k(wb[2], b_base + (k4 + 2u) * p.ldb + col0), b_at_k(wd[2], b_base + (k4 + 2u) * p.ldb + col4));
-    outer(&acc, a_at_k(xa[3], a_base + (k4 + 3u) * p.lda + row0), a_at_k(xe[3], a_base + (k4 + 3u) * p.lda + row4),
-          b_at_k(wb[3], b_base + (k4 + 3u) * p.ldb + col0), b_at_k(wd[3], b_base + (k4 + 3u) * p.ldb + col4));
+    outer(&acc, a_at_k(xa[0], mt.a_base + k4 * p.lda + mt.row0), a_at_k(xe[0], mt.a_base + k4 * p.lda + row4),
+          b_at_k(wb[0], mt.b_base + k4 * p.ldb + mt.col0), b_at_k(wd[0], mt.b_base + k4 * p.ldb + col4));
+    outer(&acc, a_at_k(xa[1], mt.a_base + (k4 + 1u) * p.lda + mt.row0), a_at_k(xe[1], mt.a_base + (k4 + 1u) * p.lda + row4),
+          b_at_k(wb[1], mt.b_base + (k4 + 1u) * p.ldb + mt.col0), b_at_k(wd[1], mt.b_base + (k4 + 1u) * p.ldb + col4));
+    outer(&acc, a_at_k(xa[2], mt.a_base + (k4 + 2u) * p.lda + mt.row0), a_at_k(xe[2], mt.a_base + (k4 + 2u) * p.lda + row4),
+          b_at_k(wb[2], mt.b_base + (k4 + 2u) * p.ldb + mt.col0), b_at_k(wd[2], mt.b_base + (k4 + 2u) * p.ldb + col4));
+    outer(&acc, a_at_k(xa[3], mt.a_base + (k4 + 3u) * p.lda + mt.row0), a_at_k(xe[3], mt.a_base + (k4 + 3u) * p.lda + row4),
+          b_at_k(wb[3], mt.b_base + (k4 + 3u) * p.ldb + mt.col0), b_at_k(wd[3], mt.b_base + (k4 + 3u) * p.ldb + col4));
   }
 
-  let c_base = wid.z * p.c_batch + p.c_off;
-  store4(batch, c_base, row0 + 0u, col0, acc[0]);
-  store4(batch, c_base, row0 + 0u, col0 + 4u, acc[1]);
-  store4(batch, c_base, row0 + 1u, col0, acc[2]);
-  store4(batch, c_base, row0 + 1u, col0 + 4u, acc[3]);
-  store4(batch, c_base, row0 + 2u, col0, acc[4]);
-  store4(batch, c_base, row0 + 2u, col0 + 4u, acc[5]);
-  store4(batch, c_base, row0 + 3u, col0, acc[6]);
-  store4(batch, c_base, row0 + 3u, col0 + 4u, acc[7]);
-  store4(batch, c_base, row0 + 4u, col0, acc[8]);
-  store4(batch, c_base, row0 + 4u, col0 + 4u, acc[9]);
-  store4(batch, c_base, row0 + 5u, col0, acc[10]);
-  store4(batch, c_base, row0 + 5u, col0 + 4u, acc[11]);
-  store4(batch, c_base, row0 + 6u, col0, acc[12]);
-  store4(batch, c_base, row0 + 6u, col0 + 4u, acc[13]);
-  store4(batch, c_base, row0 + 7u, col0, acc[14]);
-  store4(batch, c_base, row0 + 7u, col0 + 4u, acc[15]);
+  let c_base = mt.c_base;
+  store4(mt.batch, c_base, mt.row0 + 0u, mt.col0, acc[0]);
+  store4(mt.batch, c_base, mt.row0 + 0u, mt.col0 + 4u, acc[1]);
+  store4(mt.batch, c_base, mt.row0 + 1u, mt.col0, acc[2]);
+  store4(mt.batch, c_base, mt.row0 + 1u, mt.col0 + 4u, acc[3]);
+  store4(mt.batch, c_base, mt.row0 + 2u, mt.col0, acc[4]);
+  store4(mt.batch, c_base, mt.row0 + 2u, mt.col0 + 4u, acc[5]);
+  store4(mt.batch, c_base, mt.row0 + 3u, mt.col0, acc[6]);
+  store4(mt.batch, c_base, mt.row0 + 3u, mt.col0 + 4u, acc[7]);
+  store4(mt.batch, c_base, mt.row0 + 4u, mt.col0, acc[8]);
+  store4(mt.batch, c_base, mt.row0 + 4u, mt.col0 + 4u, acc[9]);
+  store4(mt.batch, c_base, mt.row0 + 5u, mt.col0, acc[10]);
+  store4(mt.batch, c_base, mt.row0 + 5u, mt.col0 + 4u, acc[11]);
+  store4(mt.batch, c_base, mt.row0 + 6u, mt.col0, acc[12]);
+  store4(mt.batch, c_base, mt.row0 + 6u, mt.col0 + 4u, acc[13]);
+  store4(mt.batch, c_base, mt.row0 + 7u, mt.col0, acc[14]);
+  store4(mt.batch, c_base, mt.row0 + 7u, mt.col0 + 4u, acc[15]);
 }
