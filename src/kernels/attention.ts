@@ -120,9 +120,9 @@ export function attentionForward(rec: Recorder, q: Tensor, k: Tensor, v: Tensor,
   if (rowsPath(d)) {
     rec.dispatch({
       label: `attention forward ${out.label}`,
-      pipeline: { shaders: [...SHADERS, 'attention_rows'], entry: 'attention_rows_forward', constants: { HD: d.D } },
+      pipeline: { shaders: [...SHADERS, 'attention_rows_common', 'attention_rows'], entry: 'attention_rows_forward', constants: { HD: d.D } },
       uniforms: params(d, past, scale),
-      bindings: [q, k, v, keyMask, stats, out],
+      bindings: [q, k, v, keyMask, stats, out, null, null, q, k, v],
       workgroups: [Math.ceil((d.B * d.T * d.H) / ROWS_PER_WORKGROUP)],
     });
     return;
@@ -168,16 +168,16 @@ export function attentionBackward(rec: Recorder, saved: AttentionSaved, dOut: Te
   if (rowsPath(d)) {
     rec.dispatch({
       label: `attention backward dQ ${grads.dQ.label}`,
-      pipeline: { shaders: [...SHADERS, 'attention_rows_backward_q'], entry: 'attention_rows_backward_q', constants: { HD: d.D } },
+      pipeline: { shaders: [...SHADERS, 'attention_rows_common', 'attention_rows_backward_q'], entry: 'attention_rows_backward_q', constants: { HD: d.D } },
       uniforms: u,
-      bindings: [q, k, v, keyMask, stats, out, dOut, grads.dQ],
+      bindings: [q, k, v, keyMask, stats, out, dOut, grads.dQ, q, k, v, dOut],
       workgroups: [Math.ceil((d.B * d.T * d.H) / ROWS_PER_WORKGROUP)],
     });
     rec.dispatch({
       label: `attention backward dK dV ${grads.dK.label}`,
-      pipeline: { shaders: [...SHADERS, 'attention_rows_backward_kv'], entry: 'attention_rows_backward_kv', constants: { HD: d.D } },
+      pipeline: { shaders: [...SHADERS, 'attention_rows_common', 'attention_rows_backward_kv'], entry: 'attention_rows_backward_kv', constants: { HD: d.D } },
       uniforms: u,
-      bindings: [q, k, v, keyMask, stats, dOut, grads.dK, grads.dV],
+      bindings: [q, k, v, keyMask, stats, dOut, grads.dK, grads.dV, q, k, v, dOut],
       workgroups: [Math.ceil((d.B * d.S * d.KV) / ROWS_PER_WORKGROUP)],
     });
     return;
