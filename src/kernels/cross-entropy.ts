@@ -1,6 +1,7 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { uniforms } from '../gpu/recorder.ts';
 import { expectShape, type Tensor } from '../gpu/tensor.ts';
+import { rowLayout } from './rows.ts';
 
 /**
  * Softmax cross-entropy over the vocabulary with a loss mask.
@@ -30,6 +31,22 @@ export function crossEntropyForward(rec: Recorder, logits: Tensor, targets: Tens
   const { N, V } = checkRows(op, logits, targets);
   expectShape(op, 'loss', loss, [N], ['f32']);
   expectShape(op, 'lse', lse, [N], ['f32']);
+  if (rec.gpu.subgroups) {
+    const layout = rowLayout(rec.gpu, N, V, 1);
+    rec.dispatch({
+      label: `cross-entropy forward ${logits.label}`,
+      pipeline: {
+        shaders: ['common', layout.helper, 'cross_entropy', 'cross_entropy_subgroups'],
+        entry: 'cross_entropy_forward_subgroups',
+        constants: layout.constants,
+        subgroups: true,
+      },
+      uniforms: uniforms(N, V),
+      bindings: [logits, targets, loss, lse],
+      workgroups: [layout.workgroups],
+    });
+    return;
+  }
   const rows = V <= ROWS_MAX_VOCAB;
   rec.dispatch({
     label: `cross-entropy forward ${logits.label}`,
@@ -68,9 +85,11 @@ export function crossEntropySum(rec: Recorder, loss: Tensor, total: Tensor): voi
     throw new Error(`${op}: loss must be f32 [N] but ${loss.label} is ${loss.dtype}[${loss.shape.join(', ')}].`);
   }
   expectShape(op, 'total', total, [1], ['f32']);
+  // loss is one row of N on one workgroup.
+  const layout = rowLayout(rec.gpu, 1, loss.shape[0], 256);
   rec.dispatch({
     label: `cross-entropy sum ${loss.label}`,
-    pipeline: { shaders: ['cross_entropy_sum'], entry: 'cross_entropy_sum' },
+    pipeline: { shaders: ['common', layout.helper, 'cross_entropy_sum'], entry: 'cross_entropy_sum', constants: layout.constants, subgroups: layout.subgroups },
     uniforms: uniforms(loss.shape[0]),
     bindings: [loss, total],
     workgroups: [1],
