@@ -1,6 +1,6 @@
 /**
- * The row reductions (RMSNorm, LayerNorm forward and backward, cross-entropy forward) with and
- * without WebGPU subgroups on one device: milliseconds per dispatch of each path, and how far the
+ * The row reductions (RMSNorm, LayerNorm forward and backward, cross-entropy forward, the global
+ * gradient norm) with and without WebGPU subgroups on one device: milliseconds per dispatch of each path, and how far the
  * two paths' outputs are apart. `tsugiki bench --reductions` prints it; the kernels keep the
  * subgroup path as their default only where it is not slower (see rmsnorm.ts, cross-entropy.ts).
  */
@@ -8,6 +8,7 @@ import type { Gpu } from '../src/gpu/device.ts';
 import type { Recorder } from '../src/gpu/recorder.ts';
 import type { Tensor } from '../src/gpu/tensor.ts';
 import { crossEntropyForward } from '../src/kernels/cross-entropy.ts';
+import { gradNorm, gradNormPartials } from '../src/kernels/grad-norm.ts';
 import { layernormBackward, layernormForward } from '../src/kernels/layernorm.ts';
 import { rmsnormBackward, rmsnormForward } from '../src/kernels/rmsnorm.ts';
 import { timePerIteration, type TimingOptions } from './timing.ts';
@@ -32,6 +33,8 @@ export interface ReductionBenchOptions {
   widths: number[];
   /** Cross-entropy vocabularies V. */
   vocabs: number[];
+  /** Gradients whose global norm is taken (0: none). */
+  gradients?: number;
   timing: TimingOptions;
   /** Dispatches recorded into one submission, so submission overhead does not hide the kernel. */
   repeat?: number;
@@ -86,6 +89,14 @@ function kernels(gpu: Gpu, o: ReductionBenchOptions): Kernel[] {
     const lse = up('lse', [n], new Float32Array(n));
     out.push({ name: 'cross-entropy forward', width: v, record: (rec) => crossEntropyForward(rec, logits, targets, loss, lse), outputs: [loss, lse], tensors: [logits, targets, loss, lse] });
   }
+  const ng = o.gradients ?? 0;
+  if (ng > 0) {
+    const grad = up('grad', [ng], uniform(ng, 6, 0.01));
+    const partials = up('partials', [gradNormPartials(ng)], new Float32Array(gradNormPartials(ng)));
+    const norm = up('norm', [1], new Float32Array(1));
+    const clip = up('clip', [1], new Float32Array(1));
+    out.push({ name: 'gradient norm', width: ng, record: (rec) => gradNorm(rec, grad, partials, norm, clip, 1), outputs: [norm, clip], tensors: [grad, partials, norm, clip] });
+  }
   return out;
 }
 
@@ -106,7 +117,7 @@ export async function runReductionBench(gpu: Gpu, o: ReductionBenchOptions): Pro
   const list = kernels(gpu, o);
   try {
     for (const k of list) {
-      o.log?.(`${k.name} N=${o.rows} ${k.name.startsWith('cross') ? 'V' : 'C'}=${k.width}…`);
+      o.log?.(k.name === 'gradient norm' ? `${k.name} of ${k.width}…` : `${k.name} N=${o.rows} ${k.name.startsWith('cross') ? 'V' : 'C'}=${k.width}…`);
       const ms: Record<string, number> = { workgroup: Infinity, subgroups: Infinity };
       const outs: Record<string, Float32Array[]> = {};
       for (let round = 0; round < (o.rounds ?? 3); round++) {
@@ -127,7 +138,7 @@ export async function runReductionBench(gpu: Gpu, o: ReductionBenchOptions): Pro
         }
       }
       const diff = Math.max(...outs.workgroup.map((w, i) => relDiff(outs.subgroups[i], w)));
-      cases.push({ name: k.name, rows: o.rows, width: k.width, workgroup_ms: ms.workgroup, subgroups_ms: ms.subgroups, speedup: ms.workgroup / ms.subgroups, max_rel_diff: diff });
+      cases.push({ name: k.name, rows: k.name === 'gradient norm' ? 1 : o.rows, width: k.width, workgroup_ms: ms.workgroup, subgroups_ms: ms.subgroups, speedup: ms.workgroup / ms.subgroups, max_rel_diff: diff });
     }
   } finally {
     gpu.subgroups = before;

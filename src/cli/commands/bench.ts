@@ -45,7 +45,7 @@ function formatPlanCheck(c: PlanCheck): string {
  *             random-weight replica of Qwen2.5-0.5B's exact config (bf16; --layers keeps only the
  *             first N blocks), its measured pool peak against the plan.
  *   --reductions [--rows M] [--sizes 1024,2048] [--vocabs 4096]: RMSNorm, LayerNorm (forward and
- *             backward) and cross-entropy forward with and without WebGPU subgroups, on a device
+ *             backward), cross-entropy forward and the norm of 2²⁰ gradients with and without WebGPU subgroups, on a device
  *             that has them (bench/reductions.ts); prints just that.
  *   kernels:  [--rows M] [--sizes 64,256] [--ranks 8,16]: tsugiki's matmul and LoRA layer against
  *             tfjs-backend-webgpu on the same device, jax-js on the same adapter, and the FMA peak.
@@ -140,6 +140,7 @@ async function reductions(args: ParsedArgs, json: boolean, quick: boolean): Prom
       rows: numberOption(args, 'rows', 512, { integer: true, min: 1 }),
       widths: listOption(args, 'sizes', quick ? [1024] : [1024, 2048]),
       vocabs: listOption(args, 'vocabs', [4096]),
+      gradients: 1 << 20,
       timing: quick ? QUICK_TIMING : DEFAULT_TIMING,
       rounds: quick ? 1 : 3,
       log: (line) => process.stderr.write(`${line}\n`),
