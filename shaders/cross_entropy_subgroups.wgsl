@@ -2,7 +2,9 @@
 // cross_entropy.wgsl, whose bindings and finish_row it shares): the rows of logits [N, V] are laid
 // out as rows_subgroups.wgsl describes (a row per subgroup, or per workgroup for wide
 // vocabularies). Each thread keeps a running (max, sum of exp) over its strided slice; the row's
-// max is one row_max, and the sum of exp rescaled to it one row_sum.
+// max is one row_max, and the sum of exp rescaled to it one row_sum. The default where the device
+// has subgroups: on SwiftShader it beat cross_entropy.wgsl at every vocabulary measured (1.2–1.7×
+// at V ≤ 2048 against its thread per row, 15× at V = 4096, 3.4× at V = 32000).
 
 @compute @workgroup_size(WG)
 fn cross_entropy_forward_subgroups(inv: RowInvocation) {
