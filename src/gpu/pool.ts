@@ -2,7 +2,7 @@ import { GpuError } from './errors.ts';
 import { type DType, type Tensor, tensorBytes } from './tensor.ts';
 
 export const STORAGE_USAGE = 0x80 | 0x4 | 0x8; // STORAGE | COPY_SRC | COPY_DST
-const READBACK_USAGE = 0x1 | 0x8; // MAP_READ | COPY_DST
+export const READBACK_USAGE = 0x1 | 0x8; // MAP_READ | COPY_DST
 
 type TypedArray = Float32Array | Uint16Array | Uint32Array | Int32Array | Uint8Array;
 
@@ -31,7 +31,7 @@ export class BufferPool {
         'limits',
       );
     }
-    const key = `${bytes}:${usage}`;
+    const key = freeKey(bytes, usage);
     let buffer = this.free.get(key)?.pop();
     if (!buffer) buffer = this.device.createBuffer({ label, size: bytes, usage });
     this.live.set(buffer, { label, bytes, usage });
@@ -55,10 +55,20 @@ export class BufferPool {
     this.liveBytes -= entry.bytes;
     const owner = ownerOf(entry.label);
     this.owners.set(owner, (this.owners.get(owner) ?? 0) - entry.bytes);
-    const key = `${entry.bytes}:${entry.usage}`;
+    const key = freeKey(entry.bytes, entry.usage);
     const list = this.free.get(key) ?? [];
     list.push(buffer);
     this.free.set(key, list);
+  }
+
+  /** Destroys a live buffer instead of keeping it for reuse (one that may still be mapping, say). */
+  discard(buffer: GPUBuffer): void {
+    const entry = this.live.get(buffer);
+    if (!entry) return;
+    this.release(buffer);
+    const list = this.free.get(freeKey(entry.bytes, entry.usage))!;
+    list.splice(list.indexOf(buffer), 1);
+    buffer.destroy();
   }
 
   /** Frees every cached buffer that is not live (after a shape change, say). */
@@ -137,6 +147,8 @@ export class BufferPool {
     this.owners.clear();
   }
 }
+
+const freeKey = (bytes: number, usage: number) => `${bytes}:${usage}`;
 
 function ownerOf(label: string): string {
   const dot = label.indexOf('.');

@@ -42,6 +42,8 @@ export function uniformBufferBytes(bytes: number): number {
  */
 export class Recorder {
   private steps: Step[] = [];
+  /** Run once, right after the next submit (e.g. to map a staging buffer the submit copies into). */
+  private after: (() => void)[] = [];
   private uniformBytes = 0;
   private uniformBuffer: GPUBuffer | null = null;
   /**
@@ -93,6 +95,12 @@ export class Recorder {
     return this;
   }
 
+  /** Calls `fn` right after the next submit has reached the queue. */
+  afterSubmit(fn: () => void): this {
+    this.after.push(fn);
+    return this;
+  }
+
   /** Uniform bytes of what is recorded and not yet submitted (256 per dispatch). */
   get uniformBytesRecorded(): number {
     return this.uniformBytes;
@@ -104,9 +112,15 @@ export class Recorder {
 
   /** Encodes everything recorded so far into one command buffer and submits it. */
   submit(): void {
-    const { device } = this.gpu;
     this.gpu.assertAlive();
-    if (this.steps.length === 0) return;
+    if (this.steps.length > 0) this.encodeSteps();
+    const after = this.after;
+    this.after = [];
+    for (const fn of after) fn();
+  }
+
+  private encodeSteps(): void {
+    const { device } = this.gpu;
     if (this.uniformBytes > 0) {
       if (!this.uniformBuffer || this.uniformBuffer.size < this.uniformBytes) {
         if (this.uniformBuffer) this.gpu.pool.release(this.uniformBuffer);

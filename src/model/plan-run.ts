@@ -9,18 +9,19 @@
  *                c_attn in three parts, a tied head counted once;
  *   adapter      LoRA params and grads (f32, the layout's padded length P);
  *   train        AdamW m and v (P each), the gradient-norm partials, norm, clip, the step guard's
- *                halt flag, the trainer's best adapter (P), the metrics readback source;
+ *                halt flag, the trainer's best adapter (P);
  *   loss         the loss sum;
  *   activations  plan.ts's buffers for (B, T) plus the step inputs' staging (16 bytes a token per
  *                micro-batch);
  *   uniforms     the step recorder's uniform buffer: 256 bytes a dispatch (plan-dispatches.ts);
- *   readback     the two metric reads in flight.
+ *   readback     the trainer's metrics ring: READBACK_RING_SLOTS mapped buffers of loss sum and norm.
  * Validation (forward-only steps between training steps) reuses these buffers; its own recorder
  * and token-loss scratch are not counted.
  */
 import { GGML_BF16, GGML_F16, GGML_F32, GGML_TYPES, QUANT_TYPE_IDS } from '../io/ggml-types.ts';
 import { planRowWindows } from './gpu-weights.ts';
 import { gradNormPartials } from '../kernels/grad-norm.ts';
+import { READBACK_RING_SLOTS } from '../gpu/readback-ring.ts';
 import { UNIFORM_ALIGN, uniformBufferBytes } from '../gpu/recorder.ts';
 import { planAdapterLayout } from '../lora/layout.ts';
 import { adapterModules } from '../lora/modules.ts';
@@ -206,9 +207,7 @@ function planWith(config: ModelConfig, o: RunPlanOptions, recompute: number): Ru
     add('train.clip', 4);
     add('train.halted', 4);
     add('train.best', 4 * P);
-    add('train.metrics', 8);
-    add('readback.staging', 8);
-    add('readback.staging', 8);
+    for (let i = 0; i < READBACK_RING_SLOTS; i++) add('readback.train.metrics', 8);
   }
   add('loss.sum', 4);
   for (const b of acts.buffers) buffers.push({ label: b.label, bytes: b.bytes });

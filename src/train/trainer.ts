@@ -3,10 +3,13 @@
  *
  *   zero grads and loss → for each micro-batch of the accumulation:
  *   forward + backward (lossScale = 1 / answer tokens of the whole accumulated batch, so the
- *   gradient is that of HF's mean loss) → grad norm + clip → step guard → AdamW/SGD → copy loss sum and norm.
+ *   gradient is that of HF's mean loss) → grad norm + clip → step guard → AdamW/SGD → copy loss sum and
+ *   norm into a slot of the metrics readback ring (src/gpu/readback-ring.ts).
  *
- * The loss and the norm are read back one step late (the next step is already queued when the
- * trainer waits), so the GPU never idles on a readback. A NaN/Inf loss or gradient norm makes the
+ * The copy rides in the step's own command buffer (one submit per step) and the loss and the norm
+ * are read back one step late (the next step is already queued when the trainer waits), so the GPU
+ * never idles on a readback. The ring's slots are allocated once; a slot is recorded into again
+ * only after its map has resolved and it is unmapped. A NaN/Inf loss or gradient norm makes the
  * optimizer's step guard skip the update on the GPU and keep skipping the steps queued after it, so
  * the params and AdamW moments on the GPU stay those from before the broken step n, with no copy
  * of them kept. When step n is found non-finite the rest of the state is rolled back to before step
@@ -39,6 +42,7 @@ import { validateTrainOptions, type TrainOptions } from './options.ts';
 import { lrAt, warmupSteps, type Schedule } from './schedule.ts';
 import { nonFiniteMessage, Pending } from './step-readback.ts';
 import type { Recorder } from '../gpu/recorder.ts';
+import { ReadbackRing } from '../gpu/readback-ring.ts';
 
 export interface TrainerInit {
   /** Start from these adapter params (e.g. --init-adapter) instead of PEFT's initialisation. */
@@ -61,7 +65,8 @@ export class Trainer {
   readonly schedule: Schedule;
   readonly evalEvery: number;
   private readonly best: Tensor;
-  private readonly metrics: Tensor;
+  /** Loss sum and gradient norm of the steps in flight: 2 f32 per slot. */
+  private readonly metrics: ReadbackRing;
   /** One recorder for the whole run: its uniform buffer and bind groups are reused every step. */
   private readonly rec: Recorder;
   private hasBest: boolean;
@@ -86,7 +91,7 @@ export class Trainer {
     this.best = gpu.pool.tensor('train.best', [P]);
     if (best) gpu.pool.write(this.best, best);
     this.hasBest = best !== null;
-    this.metrics = gpu.pool.tensor('train.metrics', [2]);
+    this.metrics = new ReadbackRing(gpu, 'train.metrics', 8);
     this.rec = gpu.recorder('train.step');
   }
 
@@ -125,7 +130,8 @@ export class Trainer {
   }
 
   /** Records and submits optimizer step `state.step` (0-based); returns its pending readback. */
-  private submitStep(): Pending {
+  private async submitStep(): Promise<Pending> {
+    await this.metrics.whenFree();
     const step = this.state.step;
     const batches = this.stream.nextStep();
     const tokens = batches.reduce((n, b) => n + b.tokenCount, 0);
@@ -138,15 +144,14 @@ export class Trainer {
       this.net.recordStep(rec, b, { backward: true, lossScale: tokens > 0 ? 1 / tokens : 0, dropoutSeed: dropoutSeed(this.options.seed, step, i) });
     });
     this.optimizer.record(rec, lr, step + 1, this.net.lossSum);
-    rec.copy(this.net.lossSum, this.metrics, 4, 0, 0);
-    rec.copy(this.optimizer.norm, this.metrics, 4, 0, 4);
+    const read = this.metrics.record(rec, [{ src: this.net.lossSum, bytes: 4 }, { src: this.optimizer.norm, bytes: 4 }]);
     rec.submit();
     this.state.step = step + 1;
     this.state.cursor = { ...this.stream.cursor };
     const realTokens = batches.reduce((n, b) => n + b.attentionMask.reduce((a, x) => a + x, 0), 0);
     this.state.tokens += tokens;
     this.state.realTokens = (this.state.realTokens ?? 0) + realTokens;
-    return new Pending(step + 1, lr, tokens, realTokens, this.stream.epochProgress(), this.gpu.pool.read(this.metrics), before);
+    return new Pending(step + 1, lr, tokens, realTokens, this.stream.epochProgress(), read, before);
   }
 
   /**
@@ -216,7 +221,7 @@ export class Trainer {
         paused += now() - t0;
         continue;
       }
-      const current = this.submitStep();
+      const current = await this.submitStep();
       if (pending && !(await settle(pending))) break;
       pending = current;
       const step = this.state.step;
@@ -242,6 +247,8 @@ export class Trainer {
     }
     if ((reason as StopReason) !== 'non-finite') await drain();
     await this.gpu.sync('training');
+    // a step queued after a non-finite one is never reported: let its read come back all the same
+    await this.metrics.settled();
     this.state.elapsedS = elapsed();
     return {
       reason, steps: this.state.step, message, lastLoss, bestValLoss: this.state.bestValLoss, bestStep: this.state.bestStep, lastEval, elapsedS: this.state.elapsedS,
@@ -326,7 +333,8 @@ export class Trainer {
 
   destroy(): void {
     this.rec.destroy();
-    for (const t of [this.best, this.metrics]) this.gpu.pool.releaseTensor(t);
+    this.metrics.destroy();
+    this.gpu.pool.releaseTensor(this.best);
     this.optimizer.destroy();
     this.net.destroy();
   }
