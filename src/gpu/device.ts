@@ -53,7 +53,7 @@ export class Gpu {
    * With subgroups, rows of up to this many values are reduced by one subgroup each (no workgroup
    * memory, no barrier), longer ones by a whole workgroup (shaders/rows_subgroups.wgsl). CPU
    * implementations pay for every workgroup and barrier, so they put every row on a subgroup
-   * (bench/reductions.ts measured that fastest at every width there); GPUs keep a subgroup's lanes
+   * (bench/reductions.ts: fastest at every width measured there); GPUs keep a subgroup's lanes
    * to about 64 values each of a 2048-wide row and give wider rows a workgroup for more threads in
    * flight. The tests set it to reach the other layout.
    */
