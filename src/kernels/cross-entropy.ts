@@ -25,7 +25,12 @@ function checkRows(op: string, logits: Tensor, targets: Tensor): { N: number; V:
   return { N, V };
 }
 
-/** loss [N] = logsumexp(logits[n]) − logits[n, targets[n]] (0 for uncounted rows); lse [N] for the backward. */
+/**
+ * loss [N] = logsumexp(logits[n]) − logits[n, targets[n]] (0 for uncounted rows); lse [N] for the
+ * backward. With subgroups (gpu.subgroups) one kernel, cross_entropy_subgroups.wgsl, takes every
+ * vocabulary (rows laid out by rowLayout); without, a thread per row up to ROWS_MAX_VOCAB and a
+ * workgroup per row past it.
+ */
 export function crossEntropyForward(rec: Recorder, logits: Tensor, targets: Tensor, loss: Tensor, lse: Tensor): void {
   const op = 'cross-entropy forward';
   const { N, V } = checkRows(op, logits, targets);
