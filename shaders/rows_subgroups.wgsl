@@ -16,13 +16,14 @@
 // Within one pipeline on one device the order of every sum is fixed, so results are the same run
 // to run; they differ from rows.wgsl's in the last bits (another summation order).
 //
-// The default wherever the device has subgroups, because it was not slower anywhere it was
-// measured (`tsugiki bench --reductions`, SwiftShader, subgroup size 4, N = 512): a row per
-// subgroup ran RMSNorm and LayerNorm 2.3–5.5× faster than the tree at C = 1024 and 2048, about as
-// fast (0.8–1.8×, within the noise) as RMSNorm's barrier-free thread per row at C ≤ 256, and
-// cross-entropy 15× faster at V = 4096; a row per workgroup, against the tree at the same
-// workgroup count (C = 8192, V = 32000, N = 128), 0.95–1.5×. GPUs were not measured; there a row
-// goes on a subgroup up to 2048 values and on a workgroup past that (Gpu.subgroupRowMax).
+// The default where the device has subgroups, and only where it was not slower when measured
+// (`tsugiki bench --reductions`, SwiftShader, subgroup size 4, N = 512): a row per subgroup ran
+// RMSNorm and LayerNorm 2.3–5.8× faster than the tree at C = 1024 and 2048, LayerNorm 2.6–6.4×
+// at C = 64, and cross-entropy 10–16× at V = 4096; a row per workgroup, against the tree at the
+// same workgroup count (C = 8192, V = 32000, N = 128), 0.95–1.5×. RMSNorm's barrier-free thread
+// per row (C ≤ 256) was as fast (0.35–1.8× over many runs, within the noise), so CPU adapters keep
+// it (Gpu.threadRowMax). GPUs were not measured; there a row goes on a subgroup up to 2048 values
+// and on a workgroup past that (Gpu.subgroupRowMax).
 
 const WG: u32 = 256u;
 // Rows per workgroup: 1, or WG / subgroupMinSize for a row per subgroup.

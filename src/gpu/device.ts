@@ -58,6 +58,13 @@ export class Gpu {
    * flight. The tests set it to reach the other layout.
    */
   subgroupRowMax: number;
+  /**
+   * Rows of up to this many values keep rows.wgsl's barrier-free thread per row even with
+   * subgroups, where a kernel has one (RMSNorm up to C = 256): 256 on CPU adapters, where the
+   * subgroup path measured no faster (0.7–1.1× at C = 64 and 256, bench/reductions.ts), 0 on GPUs,
+   * where a thread per row reads memory uncoalesced. The tests set it to reach the subgroup path.
+   */
+  threadRowMax: number;
   private useSubgroups: boolean;
 
   constructor(
@@ -66,6 +73,7 @@ export class Gpu {
   ) {
     this.longMatmul = cpuAdapter(adapter) ? 'direct' : 'tiled';
     this.subgroupRowMax = cpuAdapter(adapter) ? Infinity : 2048;
+    this.threadRowMax = cpuAdapter(adapter) ? 256 : 0;
     this.useSubgroups = adapter.subgroups;
     this.pool = new BufferPool(device, device.limits.maxStorageBufferBindingSize);
     this.pipelines = new PipelineCache(device);

@@ -77,7 +77,8 @@ export function rowGroups(n: number, c: number, tpr = threadsPerRow(c)): number 
 
 /**
  * RMSNorm's single sum stays accurate summed by one thread up to C = 256: no barrier at all there.
- * With subgroups, rowLayout puts the rows on subgroups instead.
+ * With subgroups, rowLayout puts the rows on subgroups instead, except such a thread per row on CPU
+ * adapters (Gpu.threadRowMax), where the subgroups measured no faster.
  */
 function rmsnormRows(rec: Recorder, n: number, c: number): RowLayout {
   return rowLayout(rec.gpu, n, c, c <= 256 ? 1 : threadsPerRow(c));

@@ -17,11 +17,12 @@ export interface RowLayout {
 
 /**
  * Where `gpu.subgroups` is on: a row per subgroup when C ≤ gpu.subgroupRowMax (no workgroup memory,
- * no barrier), else a row per workgroup (subgroup sums joined in workgroup memory). Otherwise
- * rows.wgsl with `threads` threads per row (a power of two from 1 to 256).
+ * no barrier), else a row per workgroup (subgroup sums joined in workgroup memory). Otherwise, and
+ * for a thread per row (`threads` = 1) up to C ≤ gpu.threadRowMax, rows.wgsl with `threads`
+ * threads per row (a power of two from 1 to 256).
  */
 export function rowLayout(gpu: Gpu, n: number, c: number, threads: number): RowLayout {
-  if (!gpu.subgroups) {
+  if (!gpu.subgroups || (threads === 1 && c <= gpu.threadRowMax)) {
     return { helper: 'rows', subgroups: false, constants: { TPR: threads }, workgroups: Math.ceil(n / (ROW_WORKGROUP / threads)) };
   }
   if (c > gpu.subgroupRowMax) return { helper: 'rows_subgroups', subgroups: true, constants: { ROWS: 1, ROW_PASSES: 1 }, workgroups: n };

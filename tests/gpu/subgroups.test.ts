@@ -37,7 +37,7 @@ describe('subgroups on the device', () => {
     const gpu = await testGpu();
     if (!gpu.adapter.subgroups) ctx.skip('this device has no WebGPU subgroups');
     const { subgroupMinSize: lo, subgroupMaxSize: hi } = gpu.adapter;
-    const before = gpu.subgroupRowMax;
+    const before = [gpu.subgroupRowMax, gpu.threadRowMax] as const;
     try {
       gpu.subgroupRowMax = 2048;
       // As many rows a workgroup as it has subgroups at the smallest size, passes for the largest.
@@ -45,11 +45,18 @@ describe('subgroups on the device', () => {
         helper: 'rows_subgroups', subgroups: true, constants: { ROWS: 256 / lo, ROW_PASSES: Math.ceil((256 / lo) / (256 / hi)) }, workgroups: Math.ceil(1000 / (256 / lo)),
       });
       expect(rowLayout(gpu, 1000, 2049, 8)).toEqual({ helper: 'rows_subgroups', subgroups: true, constants: { ROWS: 1, ROW_PASSES: 1 }, workgroups: 1000 });
+      // A thread per row stays up to threadRowMax (CPU adapters), and only a thread per row.
+      gpu.threadRowMax = 256;
+      expect(rowLayout(gpu, 1000, 256, 1)).toEqual({ helper: 'rows', subgroups: false, constants: { TPR: 1 }, workgroups: 4 });
+      expect(rowLayout(gpu, 1000, 257, 1).helper).toBe('rows_subgroups');
+      expect(rowLayout(gpu, 1000, 256, 2).helper).toBe('rows_subgroups');
+      gpu.threadRowMax = 0;
+      expect(rowLayout(gpu, 1000, 256, 1).helper).toBe('rows_subgroups');
       gpu.subgroups = false;
       expect(rowLayout(gpu, 1000, 2049, 8)).toEqual({ helper: 'rows', subgroups: false, constants: { TPR: 8 }, workgroups: 32 });
     } finally {
       gpu.subgroups = true;
-      gpu.subgroupRowMax = before;
+      [gpu.subgroupRowMax, gpu.threadRowMax] = before;
     }
   });
 

@@ -46,5 +46,6 @@ export async function pathGpu(path: ReductionPath, ctx: { skip: (note?: string) 
   if (path !== 'workgroup' && !gpu.adapter.subgroups) ctx.skip('this device has no WebGPU subgroups');
   gpu.subgroups = path !== 'workgroup';
   gpu.subgroupRowMax = path === 'subgroup workgroups' ? 0 : Infinity;
+  gpu.threadRowMax = 0;
   return gpu;
 }
