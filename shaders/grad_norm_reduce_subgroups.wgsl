@@ -14,7 +14,7 @@ struct ReduceInvocation {
   @builtin(subgroup_invocation_id) sg_lane: u32,
 }
 
-// One slot per subgroup: a subgroup holds at least 4 of the 256 invocations.
+// One slot per subgroup: a subgroup holds at least 4 of the 256 invocations (see rows_subgroups.wgsl).
 var<workgroup> red_s: array<f32, 64>;
 var<workgroup> red_k: array<u32, 64>;
 

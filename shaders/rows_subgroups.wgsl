@@ -54,7 +54,9 @@ fn row_lane(inv: RowInvocation, pass_: u32, n: u32, c: u32) -> RowLane {
   return RowLane(row, inv.sg_lane, lanes, select(0u, c, slot < ROWS && row < n));
 }
 
-// One slot per subgroup: a subgroup holds at least 4 invocations.
+// One slot per subgroup, for subgroups of at least 4 invocations (WebGPU's smallest size: 256
+// invocations fill power-of-two subgroups exactly). Not 256 slots for subgroups that are not full:
+// zeroing the larger array at every workgroup's start cost SwiftShader about half the gain.
 var<workgroup> row_partial: array<f32, WG / 4u>;
 var<workgroup> row_partial2: array<vec2f, WG / 4u>;
 
