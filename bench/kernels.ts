@@ -30,7 +30,8 @@ export interface Impl {
   dispose(): void;
 }
 
-function uniform(n: number, seed: number, scale: number): Float32Array {
+/** n values uniform in ±scale from a fixed linear congruential sequence (the same inputs every run). */
+export function uniform(n: number, seed: number, scale: number): Float32Array {
   let s = seed >>> 0;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {

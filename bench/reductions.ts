@@ -35,11 +35,10 @@ export interface ReductionBenchOptions {
   vocabs: number[];
   /** Gradients whose global norm is taken (0: none). */
   gradients?: number;
+  /** timing.rounds: the two paths are timed in turn that many times, each keeping its fastest. */
   timing: TimingOptions;
   /** Dispatches recorded into one submission, so submission overhead does not hide the kernel. */
   repeat?: number;
-  /** Timings per path, taken in turn with the other path's; the fastest counts (a shared machine's load only slows runs down). */
-  rounds?: number;
   log?: (line: string) => void;
 }
 
@@ -120,7 +119,7 @@ export async function runReductionBench(gpu: Gpu, o: ReductionBenchOptions): Pro
       o.log?.(k.name === 'gradient norm' ? `${k.name} of ${k.width}…` : `${k.name} N=${o.rows} ${k.name.startsWith('cross') ? 'V' : 'C'}=${k.width}…`);
       const ms: Record<string, number> = { workgroup: Infinity, subgroups: Infinity };
       const outs: Record<string, Float32Array[]> = {};
-      for (let round = 0; round < (o.rounds ?? 3); round++) {
+      for (let round = 0; round < o.timing.rounds; round++) {
         for (const path of ['workgroup', 'subgroups'] as const) {
           gpu.subgroups = path === 'subgroups';
           const rec = gpu.recorder('bench.reductions');

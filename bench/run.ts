@@ -1,9 +1,10 @@
 import { adapterName, type Gpu } from '../src/gpu/device.ts';
+import { DECODE_TYPES, runDecodeCase, type DecodeCase, type DecodeType } from './decode.ts';
 import { caseData, caseFlops, oursImpl, type BenchShape, type CaseKind, type Impl } from './kernels.ts';
-import { measurePeak } from './peak.ts';
+import { measureReadBandwidth, peakProbe } from './peak.ts';
 import { jaxjsImpl, jaxjsOn } from './jaxjs.ts';
 import { tfjsImpl, tfjsOn } from './tfjs.ts';
-import { gflops, timePerIteration, type TimingOptions } from './timing.ts';
+import { gflops, timeInTurn, type TimingOptions } from './timing.ts';
 
 export interface BenchOptions {
   /** Rows M = B·T of every case. */
@@ -12,6 +13,9 @@ export interface BenchOptions {
   sizes: number[];
   /** LoRA ranks R. */
   ranks: number[];
+  /** N = K of the decode cases (M = 1 on quantized weights; a multiple of 256), and the bytes of weights they cycle through. */
+  decodeSize: number;
+  decodeFootprint: number;
   timing: TimingOptions;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
@@ -25,7 +29,9 @@ export interface BenchCase {
   jaxjs_gflops: number;
   vs_tfjs: number;
   vs_jaxjs: number;
+  /** Against the FMA peak timed in the same rounds as this case (peak_gflops). */
   vs_peak: number;
+  peak_gflops: number;
   /** Largest |ours − tfjs| / (|tfjs| + 1e-2·max|tfjs|) over every output: the two agree when small. */
   max_rel_diff: number;
   /** The same against jax-js (whose LoRA gradients come from its own autodiff). */
@@ -35,7 +41,11 @@ export interface BenchCase {
 export interface BenchReport {
   adapter: string;
   peak_gflops: number;
+  /** Read bandwidth (GB/s) over a buffer of read_peak_bytes, the decode cases' footprint. */
+  read_peak_gbs: number;
+  read_peak_bytes: number;
   cases: BenchCase[];
+  decode: DecodeCase[];
 }
 
 /** Largest elementwise |a − b| / (|b| + 1e-2·max|b|) over every output of the peer: they agree when small. */
@@ -70,17 +80,30 @@ function cases(o: BenchOptions): { kind: CaseKind; shape: BenchShape }[] {
 }
 
 /**
- * Measures the FMA peak, then each case with tsugiki's kernels, with tfjs on the same device and
- * with jax-js (jit-compiled, on its own device from the same adapter).
+ * Each case with tsugiki's kernels, with tfjs on the same device, with jax-js (jit-compiled, on
+ * its own device from the same adapter) and the FMA peak probe, timed in turn (timeInTurn).
  */
 export async function runBench(gpu: Gpu, o: BenchOptions): Promise<BenchReport> {
   const log = o.log ?? (() => {});
   const tf = await tfjsOn(gpu);
   const jax = await jaxjsOn();
-  log('measuring the FMA peak…');
-  const peak = await measurePeak(gpu, o.timing);
-  const report: BenchReport = { adapter: adapterName(gpu.adapter), peak_gflops: peak, cases: [] };
-  for (const { kind, shape } of cases(o)) {
+  log('calibrating the FMA peak…');
+  const probe = await peakProbe(gpu);
+  log('measuring the read bandwidth…');
+  const read = await measureReadBandwidth(gpu, o.decodeFootprint, o.timing);
+  const report: BenchReport = { adapter: adapterName(gpu.adapter), peak_gflops: 0, read_peak_gbs: read.gbs, read_peak_bytes: read.bytes, cases: [], decode: [] };
+  try {
+    for (const { kind, shape } of cases(o)) await runCase(kind, shape);
+  } finally {
+    probe.dispose();
+  }
+  for (const dtype of Object.keys(DECODE_TYPES) as DecodeType[]) {
+    log(`decode x·Wᵀ ${dtype} M=1 N=K=${o.decodeSize}…`);
+    report.decode.push(await runDecodeCase(gpu, dtype, o.decodeSize, read.bytes, read.gbs, o.timing));
+  }
+  return report;
+
+  async function runCase(kind: CaseKind, shape: BenchShape): Promise<void> {
     const { m, c, r } = shape;
     const name = kind === 'matmul' ? 'matmul x·Wᵀ' : `lora fwd+bwd r=${r}`;
     log(`${name} M=${m} C=${c}…`);
@@ -93,9 +116,8 @@ export async function runBench(gpu: Gpu, o: BenchOptions): Promise<BenchReport> 
       const diff = agreement(mineOut, await peer.outputs());
       const jaxDiff = agreement(mineOut, await jaxPeer.outputs());
       const flops = caseFlops(kind, shape);
-      const mine = gflops(flops, await timePerIteration(ours.step, ours.drain, o.timing));
-      const theirs = gflops(flops, await timePerIteration(peer.step, peer.drain, o.timing));
-      const jaxs = gflops(flops, await timePerIteration(jaxPeer.step, jaxPeer.drain, o.timing));
+      const [mine, theirs, jaxs, peak] = (await timeInTurn([ours, peer, jaxPeer, probe], o.timing)).map((ms, i) => gflops(i === 3 ? probe.flops : flops, ms));
+      report.peak_gflops = Math.max(report.peak_gflops, peak);
       report.cases.push({
         name,
         shape: kind === 'matmul' ? { M: m, K: c, N: c } : { M: m, K: c, N: c, R: r },
@@ -105,6 +127,7 @@ export async function runBench(gpu: Gpu, o: BenchOptions): Promise<BenchReport> 
         vs_tfjs: mine / theirs,
         vs_jaxjs: mine / jaxs,
         vs_peak: mine / peak,
+        peak_gflops: peak,
         max_rel_diff: diff,
         jaxjs_max_rel_diff: jaxDiff,
       });
@@ -114,18 +137,30 @@ export async function runBench(gpu: Gpu, o: BenchOptions): Promise<BenchReport> 
       jaxPeer.dispose();
     }
   }
-  return report;
 }
 
-/** The report as an aligned text table. */
-export function formatReport(r: BenchReport): string {
-  const head = ['case', 'M', 'K', 'N', 'R', 'GFLOP/s', 'tfjs GFLOP/s', 'jax-js GFLOP/s', 'vs tfjs', 'vs jax-js', 'vs peak', 'max rel diff'];
-  const rows = r.cases.map((c) => [
-    c.name, String(c.shape.M), String(c.shape.K), String(c.shape.N), c.shape.R === undefined ? '-' : String(c.shape.R),
-    c.gflops.toFixed(2), c.tfjs_gflops.toFixed(2), c.jaxjs_gflops.toFixed(2), `${c.vs_tfjs.toFixed(2)}×`, `${c.vs_jaxjs.toFixed(2)}×`, c.vs_peak.toFixed(3),
-    Math.max(c.max_rel_diff, c.jaxjs_max_rel_diff).toExponential(1),
-  ]);
+function table(head: string[], rows: string[][]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  return [`adapter: ${r.adapter}`, `FMA peak: ${r.peak_gflops.toFixed(2)} GFLOP/s`, '', line(head), ...rows.map(line), ''].join('\n');
+  return [line(head), ...rows.map(line)];
+}
+
+/** The report as aligned text tables. */
+export function formatReport(r: BenchReport): string {
+  const head = ['case', 'M', 'K', 'N', 'R', 'GFLOP/s', 'tfjs GFLOP/s', 'jax-js GFLOP/s', 'peak GFLOP/s', 'vs tfjs', 'vs jax-js', 'vs peak', 'max rel diff'];
+  const rows = r.cases.map((c) => [
+    c.name, String(c.shape.M), String(c.shape.K), String(c.shape.N), c.shape.R === undefined ? '-' : String(c.shape.R),
+    c.gflops.toFixed(2), c.tfjs_gflops.toFixed(2), c.jaxjs_gflops.toFixed(2), c.peak_gflops.toFixed(2), `${c.vs_tfjs.toFixed(2)}×`, `${c.vs_jaxjs.toFixed(2)}×`, c.vs_peak.toFixed(3),
+    Math.max(c.max_rel_diff, c.jaxjs_max_rel_diff).toExponential(1),
+  ]);
+  const decode = r.decode.map((c) => [
+    c.name, String(c.shape.N), String(c.shape.K), `${(c.weight_bytes / 2 ** 20).toFixed(2)} MiB × ${c.copies}`,
+    c.gbs.toFixed(3), c.general_gbs.toFixed(3), `${c.vs_general.toFixed(2)}×`, c.vs_read_peak.toFixed(3), c.general_vs_read_peak.toFixed(3), c.max_rel_diff.toExponential(1),
+  ]);
+  return [
+    `adapter: ${r.adapter}`, `FMA peak: ${r.peak_gflops.toFixed(2)} GFLOP/s (fastest round; each case is against the peak timed in its own rounds)`,
+    `read bandwidth: ${r.read_peak_gbs.toFixed(2)} GB/s over ${(r.read_peak_bytes / 2 ** 20).toFixed(0)} MiB`, '',
+    ...table(head, rows), '',
+    ...table(['decode (M = 1)', 'N', 'K', 'weights', 'GB/s', 'general GB/s', 'vs general', 'vs read peak', 'general vs peak', 'max rel diff'], decode), '',
+  ].join('\n');
 }

@@ -11,10 +11,16 @@ export interface TimingOptions {
   targetMs: number;
   /** …or holds this many iterations. */
   maxIters: number;
+  /**
+   * Implementations compared in one case are timed in turn this many times, and each keeps its
+   * fastest round: a burst of load from elsewhere on the machine then slows one round of each
+   * rather than all of one implementation.
+   */
+  rounds: number;
 }
 
-export const DEFAULT_TIMING: TimingOptions = { warmup: 0, targetMs: 250, maxIters: 256 };
-export const QUICK_TIMING: TimingOptions = { warmup: 0, targetMs: 40, maxIters: 32 };
+export const DEFAULT_TIMING: TimingOptions = { warmup: 0, targetMs: 250, maxIters: 256, rounds: 3 };
+export const QUICK_TIMING: TimingOptions = { warmup: 0, targetMs: 40, maxIters: 32, rounds: 1 };
 
 /** `step` records and submits one iteration; `drain` resolves when all submitted work is done. */
 export async function timePerIteration(step: () => void, drain: () => Promise<void>, o: TimingOptions): Promise<number> {
@@ -30,6 +36,15 @@ export async function timePerIteration(step: () => void, drain: () => Promise<vo
     // Aim past the target in one jump when the estimate allows, at most ×8 per round.
     iters = Math.min(o.maxIters, iters * Math.min(8, Math.max(2, Math.ceil((1.2 * o.targetMs) / Math.max(ms, 0.01)))));
   }
+}
+
+/** Milliseconds per iteration of each implementation: the fastest of `rounds` interleaved rounds. */
+export async function timeInTurn(impls: readonly { step: () => void; drain: () => Promise<void> }[], o: TimingOptions): Promise<number[]> {
+  const best = impls.map(() => Infinity);
+  for (let r = 0; r < Math.max(1, o.rounds); r++) {
+    for (const [i, impl] of impls.entries()) best[i] = Math.min(best[i], await timePerIteration(impl.step, impl.drain, o));
+  }
+  return best;
 }
 
 /** GFLOP/s from a FLOP count and milliseconds per run. */

@@ -62,27 +62,51 @@ fn store_row(batch: u32, c_base: u32, row: u32, col0: u32, acc: vec4f) {
   }
 }
 
+// Where a thread's 8×8 micro-tile lies, for both direct entry points. Rows ra = row0..row0+3,
+// rb = row0+4..row0+7 and columns cb = col0..col0+3, cc = col0+4..col0+7 are clamped to the
+// matrix (read, never stored). z = batch · splits + part; part s sums k in
+// [s·k_chunk, (s+1)·k_chunk) into its own slab.
+struct MicroTile {
+  inside: bool,
+  row0: u32, col0: u32, batch: u32, k_begin: u32, k_end: u32, a_base: u32, b_base: u32, c_base: u32,
+  ra: vec4u, rb: vec4u, cb: vec4u, cc: vec4u,
+}
+
+fn micro_tile(wid: vec3u, nwg: vec3u, li: u32) -> MicroTile {
+  var t: MicroTile;
+  let tile = linear_workgroup(wid, nwg);
+  t.row0 = (tile / p.tiles_n) * 8u * (64u / TX) + 8u * (li / TX);
+  t.col0 = (tile % p.tiles_n) * 8u * TX + 8u * (li % TX);
+  t.inside = tile < p.tiles && t.row0 < p.m && t.col0 < p.n;
+  t.batch = wid.z / p.splits;
+  t.k_begin = (wid.z % p.splits) * p.k_chunk;
+  t.k_end = min(p.k, t.k_begin + p.k_chunk);
+  t.a_base = t.batch * p.a_batch + p.a_off;
+  t.b_base = t.batch * p.b_batch;
+  t.c_base = wid.z * p.c_batch + p.c_off;
+  t.ra = min(vec4(t.row0) + vec4(0u, 1u, 2u, 3u), vec4(p.m - 1u));
+  t.rb = min(vec4(t.row0) + vec4(4u, 5u, 6u, 7u), vec4(p.m - 1u));
+  t.cb = min(vec4(t.col0) + vec4(0u, 1u, 2u, 3u), vec4(p.n - 1u));
+  t.cc = min(vec4(t.col0) + vec4(4u, 5u, 6u, 7u), vec4(p.n - 1u));
+  return t;
+}
+
 @compute @workgroup_size(64)
 fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let tile = linear_workgroup(wid, nwg);
-  if (tile >= p.tiles) { return; }
-  let ty_count = 64u / TX;
-  let row0 = (tile / p.tiles_n) * 8u * ty_count + 8u * (li / TX);
-  let col0 = (tile % p.tiles_n) * 8u * TX + 8u * (li % TX);
-  if (row0 >= p.m || col0 >= p.n) { return; }
-  // z = batch · splits + part; part s sums k in [s·k_chunk, (s+1)·k_chunk) into its own slab.
-  let batch = wid.z / p.splits;
-  let k_begin = (wid.z % p.splits) * p.k_chunk;
-  let k_end = min(p.k, k_begin + p.k_chunk);
-  let a_base = batch * p.a_batch + p.a_off;
-  let b_base = batch * p.b_batch;
-  let ra = min(vec4(row0) + vec4(0u, 1u, 2u, 3u), vec4(p.m - 1u));
-  let rb = min(vec4(row0) + vec4(4u, 5u, 6u, 7u), vec4(p.m - 1u));
-  // Rows ra = row0..row0+3, rb = row0+4..row0+7; columns cb = col0..col0+3, cc = col0+4..col0+7.
+  let mt = micro_tile(wid, nwg, li);
+  if (!mt.inside) { return; }
+  let row0 = mt.row0;
+  let col0 = mt.col0;
+  let batch = mt.batch;
+  let k_begin = mt.k_begin;
+  let k_end = mt.k_end;
+  let a_base = mt.a_base;
+  let b_base = mt.b_base;
+  let ra = mt.ra;
+  let rb = mt.rb;
+  let cb = mt.cb;
+  let cc = mt.cc;
   // Accumulators: acc (ra, cb), acd (ra, cc), f (rb, cb), g (rb, cc).
-  let cb = min(vec4(col0) + vec4(0u, 1u, 2u, 3u), vec4(p.n - 1u));
-  let cc = min(vec4(col0) + vec4(4u, 5u, 6u, 7u), vec4(p.n - 1u));
-
   var acc0 = vec4(0.0);
   var acc1 = vec4(0.0);
   var acc2 = vec4(0.0);
@@ -158,7 +182,7 @@ fn matmul_direct(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg
     }
   }
 
-  let c_base = wid.z * p.c_batch + p.c_off;
+  let c_base = mt.c_base;
   store_row(batch, c_base, row0, col0, acc0);
   store_row(batch, c_base, row0 + 1u, col0, acc1);
   store_row(batch, c_base, row0 + 2u, col0, acc2);

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: (ar
   'export-gguf': { summary: 'write the adapter (or the merged model, with an ollama Modelfile) as GGUF for llama.cpp', load: () => import('./commands/export-gguf.ts') },
   'export-gpu-server': { summary: 'a folder that continues the run with Hugging Face TRL + PEFT on a GPU server', load: () => import('./commands/export-gpu-server.ts') },
   bench: { summary: 'benchmark kernels against peers on this GPU', load: () => import('./commands/bench.ts') },
+  tune: { summary: 'time the matmul kernel choices on this GPU and keep the fastest', load: () => import('./commands/tune.ts') },
   'gpu-info': { summary: 'the WebGPU adapter tsugiki finds and its limits', load: () => import('./commands/gpu-info.ts') },
 };
 

@@ -49,6 +49,16 @@ export class Gpu {
    * tests set it to reach the other kernel.
    */
   longMatmul: 'tiled' | 'direct';
+  /** Most threads across the columns of a direct-kernel workgroup (its tile is 8·maxTx wide). */
+  matmulMaxTx = 16;
+  /** Whether aligned direct products read four elements per load (shaders/matmul_vec4.wgsl). */
+  matmulVec4 = true;
+  /**
+   * x·Wᵀ with at most 8 rows (token-by-token generation) runs on shaders/matmul_rows.wgsl, which
+   * streams the weight once for all rows; false runs it on the general kernels (the benchmark and
+   * the tests compare the two).
+   */
+  rowsMatmul = true;
   /**
    * With subgroups, rows of up to this many values are reduced by one subgroup each (no workgroup
    * memory, no barrier), longer ones by a whole workgroup (shaders/rows_subgroups.wgsl). CPU
@@ -61,7 +71,7 @@ export class Gpu {
   /**
    * Rows of up to this many values keep rows.wgsl's barrier-free thread per row even with
    * subgroups, where a kernel has one (RMSNorm up to C = 256): 256 on CPU adapters, where the
-   * subgroup path measured no faster (0.7–1.1× at C = 64 and 256, bench/reductions.ts), 0 on GPUs,
+   * subgroup path measured no faster (0.35–1.8× at C = 64–256, bench/reductions.ts), 0 on GPUs,
    * where a thread per row reads memory uncoalesced. The tests set it to reach the subgroup path.
    */
   threadRowMax: number;

@@ -12,8 +12,8 @@ export interface Dispatch {
   pipeline: PipelineKey;
   /** Uniform words for `@binding(0) var<uniform>`; pack with `uniforms()`. */
   uniforms: ArrayBuffer;
-  /** Storage buffers for bindings 1, 2, … in order. */
-  bindings: readonly Binding[];
+  /** Storage buffers for bindings 1, 2, … in order; null for a binding the entry point does not use. */
+  bindings: readonly (Binding | null)[];
   /**
    * Workgroup counts. A count over 65,535 in x is folded into y: shaders that can receive such a
    * dispatch compute `wid.x + wid.y * nwg.x` and return when it is past their total.
@@ -183,8 +183,8 @@ export class Recorder {
 
   private bindGroup(pipeline: GPUComputePipeline, d: Dispatch, uniformOffset: number): GPUBindGroup {
     const uniformSize = Math.max(d.uniforms.byteLength, 16);
-    const ranges = d.bindings.map(bufferBinding);
-    const key = `${idOf(pipeline)}:${uniformOffset}:${uniformSize}:${ranges.map((r) => `${idOf(r.buffer)}@${r.offset ?? 0}+${r.size ?? ''}`).join(',')}`;
+    const ranges = d.bindings.map((b) => b && bufferBinding(b));
+    const key = `${idOf(pipeline)}:${uniformOffset}:${uniformSize}:${ranges.map((r) => (r ? `${idOf(r.buffer)}@${r.offset ?? 0}+${r.size ?? ''}` : '-')).join(',')}`;
     let group = this.groups.get(key);
     if (!group) {
       if (this.groups.size >= MAX_CACHED_GROUPS) this.groups.clear();
@@ -193,7 +193,7 @@ export class Recorder {
         layout: pipeline.getBindGroupLayout(0),
         entries: [
           { binding: 0, resource: { buffer: this.uniformBuffer!, offset: uniformOffset, size: uniformSize } },
-          ...ranges.map((resource, i) => ({ binding: i + 1, resource })),
+          ...ranges.flatMap((resource, i) => (resource ? [{ binding: i + 1, resource }] : [])),
         ],
       });
       this.groups.set(key, group);

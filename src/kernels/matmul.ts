@@ -1,6 +1,7 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { MAX_WORKGROUPS_PER_DIM, uniforms } from '../gpu/recorder.ts';
 import { describe, isQuantDType, numel, type DType, type Tensor } from '../gpu/tensor.ts';
+import { recordRows, rowsMaxM } from './matmul-rows.ts';
 import { WDTYPE } from './weights.ts';
 
 /** Output tile of one workgroup and K step (shaders/matmul.wgsl). */
@@ -20,7 +21,7 @@ const MIN_SPLIT_K = 64;
 /** Most parts a contraction is split into. */
 export const MAX_SPLIT = 16;
 const SHADERS = ['common', 'weights', 'weights_quant', 'matmul_dropout', 'matmul_common', 'matmul'] as const;
-const DIRECT_SHADERS = ['common', 'weights', 'weights_quant', 'matmul_dropout', 'matmul_common', 'matmul_direct'] as const;
+const DIRECT_SHADERS = ['common', 'weights', 'weights_quant', 'matmul_dropout', 'matmul_common', 'matmul_direct', 'matmul_vec4'] as const;
 
 /** Inverted dropout with probability p; the mask is a hash of (seed, element index), never stored. */
 export interface Dropout {
@@ -74,10 +75,17 @@ export function splitScratchElements(m: number, n: number): number {
   return MAX_SPLIT * m * n;
 }
 
-function splitParts(g: Gemm, tiles: number): number {
-  if (!g.scratch || g.batch !== 1) return 1;
-  const room = Math.floor(numel(g.scratch.shape) / (g.m * g.n));
-  return Math.max(1, Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / tiles), Math.floor(g.k / MIN_SPLIT_K), room, MAX_SPLIT));
+/**
+ * How many parts a product's contraction is split into with `scratchFloats` of split-K scratch
+ * (1: one pass). Products with many output tiles, or short contractions, are not split.
+ */
+export function splitPartsFor(m: number, n: number, k: number, scratchFloats: number, long: 'tiled' | 'direct' = 'tiled'): number {
+  const plan = gemmPlan(m, n, k, long);
+  const tiles = Math.ceil(m / plan.tileM) * Math.ceil(n / plan.tileN);
+  const parts = Math.max(1, Math.min(Math.ceil(SPLIT_TARGET_WORKGROUPS / tiles), Math.floor(k / MIN_SPLIT_K), Math.floor(scratchFloats / (m * n)), MAX_SPLIT));
+  if (parts === 1) return 1;
+  // Parts cover whole steps of TK; the last may be short, and rounding may leave fewer parts.
+  return Math.ceil(k / (Math.ceil(k / parts / TK) * TK));
 }
 
 const DROP_AT = { a: 1, b: 2, out: 3 } as const;
@@ -94,20 +102,40 @@ function checkDropout(op: string, d: Dropout | undefined): void {
  * Which kernel a product runs on and its output tile [rows, cols] per workgroup; `long` is the
  * kernel for long contractions on this adapter (Gpu.longMatmul).
  */
-export function gemmPlan(m: number, n: number, k: number, long: 'tiled' | 'direct' = 'tiled'): { direct: boolean; tx: number; tileM: number; tileN: number } {
+export function gemmPlan(m: number, n: number, k: number, long: 'tiled' | 'direct' = 'tiled', maxTx = 16): { direct: boolean; tx: number; tileM: number; tileN: number } {
   if (long === 'tiled' && k >= DIRECT_MAX_K && Math.min(m, n) > R_THIN) return { direct: false, tx: 16, tileM: TILE, tileN: TILE };
-  // 64 threads of 8×8 each: TX across the columns (enough to cover N, at most 16), 64 / TX down.
+  // 64 threads of 8×8 each: TX across the columns (enough to cover N, at most maxTx), 64 / TX down.
   let tx = 1;
-  while (tx < 16 && 8 * tx < n) tx *= 2;
+  while (tx < maxTx && 8 * tx < n) tx *= 2;
   return { direct: true, tx, tileM: 8 * (64 / tx), tileN: 8 * tx };
 }
 
+/**
+ * Whether the direct kernel may read A and B four elements at a time (shaders/matmul_vec4.wgsl):
+ * every vector it loads starts at a multiple of 4 and lies wholly inside or wholly past its matrix.
+ */
+export function vec4Aligned(g: Pick<Gemm, 'm' | 'n' | 'k' | 'transA' | 'transB' | 'lda' | 'ldc' | 'aOffset' | 'cOffset' | 'bBatchStride'>): boolean {
+  const lda = g.lda ?? (g.transA ? g.m : g.k);
+  const ldb = g.transB ? g.k : g.n;
+  const whole = [g.k, g.n, lda, ldb, g.ldc ?? g.n, g.aOffset ?? 0, g.cOffset ?? 0, g.bBatchStride, g.transA ? g.m : 0];
+  return whole.every((v) => v % 4 === 0);
+}
+
 function recordGemm(rec: Recorder, g: Gemm): void {
-  const plan = gemmPlan(g.m, g.n, g.k, rec.gpu.longMatmul);
+  // x·Wᵀ of a few rows (generation) streams the weight once on shaders/matmul_rows.wgsl.
+  if (g.m <= rowsMaxM(rec.gpu.longMatmul) && g.transB && !g.transA && g.batch === 1 && !(g.dropout && g.dropout.p > 0) && !g.aOffset && rec.gpu.rowsMatmul) {
+    recordRows(rec, {
+      label: g.label, x: g.a, w: g.b, y: g.c, bias: g.bias, m: g.m, n: g.n, k: g.k, alpha: g.alpha, accumulate: g.accumulate,
+      lda: g.lda ?? g.k, ldc: g.ldc ?? g.n, cOffset: g.cOffset ?? 0,
+    });
+    return;
+  }
+  const plan = gemmPlan(g.m, g.n, g.k, rec.gpu.longMatmul, rec.gpu.matmulMaxTx);
+  const vec4 = plan.direct && rec.gpu.matmulVec4 && vec4Aligned(g);
   const tilesN = Math.ceil(g.n / plan.tileN);
   const tiles = Math.ceil(g.m / plan.tileM) * tilesN;
   const drop = g.dropout && g.dropout.p > 0 ? g.dropout : undefined;
-  let parts = splitParts(g, tiles);
+  let parts = g.scratch && g.batch === 1 ? splitPartsFor(g.m, g.n, g.k, numel(g.scratch.shape), rec.gpu.longMatmul) : 1;
   const kChunk = parts > 1 ? Math.ceil(g.k / parts / TK) * TK : g.k;
   if (parts > 1) parts = Math.ceil(g.k / kChunk);
   const split = parts > 1 ? g.scratch : undefined;
@@ -115,7 +143,7 @@ function recordGemm(rec: Recorder, g: Gemm): void {
     label: g.label,
     pipeline: {
       shaders: plan.direct ? DIRECT_SHADERS : SHADERS,
-      entry: plan.direct ? 'matmul_direct' : 'matmul',
+      entry: plan.direct ? (vec4 ? 'matmul_vec4' : 'matmul_direct') : 'matmul',
       constants: {
         ...(plan.direct ? { TX: plan.tx } : {}),
         A_T: g.transA ? 1 : 0,
@@ -134,7 +162,10 @@ function recordGemm(rec: Recorder, g: Gemm): void {
       split ? parts : 1, g.aOffset ?? 0, g.cOffset ?? 0, 0,
     ),
     // Without a bias, A is bound in its place (read-only, never read) so the layout stays the same.
-    bindings: [g.a, g.b, (!split && g.bias) || g.a, split ?? g.c],
+    // The vec4 entry point reads A and writes C only through its vector bindings (5 and 7).
+    bindings: vec4
+      ? [null, g.b, (!split && g.bias) || g.a, null, g.a, g.b, split ?? g.c]
+      : [g.a, g.b, (!split && g.bias) || g.a, split ?? g.c],
     workgroups: [tiles, 1, split ? parts : g.batch],
   });
   if (!split) return;

@@ -7,7 +7,7 @@
  */
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../io/halfs.ts';
 import type { SafeDtype, SafeTensorInput } from '../io/safetensors.ts';
-import { slotView, type AdapterLayout } from './layout.ts';
+import { readSlot, type AdapterLayout } from './layout.ts';
 
 export interface MergeDims {
   N: number;
@@ -115,7 +115,7 @@ export function mergedCheckpoint(weights: readonly SafeTensorInput[], adapter: M
     if (w.shape.length !== 2 || w.shape[0] !== want[0] || w.shape[1] !== want[1]) {
       throw new Error(`mergedCheckpoint: weight '${w.name}' has shape [${w.shape.join(', ')}] but the adapter's ${e.name} needs [${want.join(', ')}]; the adapter belongs to a different base model`);
     }
-    const merged = mergeWeight64(widen(w), slotView(params, e.a), slotView(params, e.b), scale, { N, K, R: layout.rank, fanInFanOut: e.fanInFanOut });
+    const merged = mergeWeight64(widen(w), readSlot(params, e.a), readSlot(params, e.b), scale, { N, K, R: layout.rank, fanInFanOut: e.fanInFanOut });
     out[at] = { name: w.name, dtype: w.dtype, shape: [...w.shape], data: roundToDtype(merged, w.dtype) };
   }
   return out;

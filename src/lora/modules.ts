@@ -20,6 +20,8 @@ export interface BlockModule {
   outFeatures: number;
   /** GPT-2's Conv1D: checkpoints store the weight as [in, out], not nn.Linear's [out, in] (PEFT's fan_in_fan_out). */
   fanInFanOut: boolean;
+  /** A fused module's row blocks (GPT-2's c_attn: C, C, C output rows), each a projection on the GPU with its own block of B. */
+  blockRows?: number[];
 }
 
 export interface AdapterModule extends BlockModule {
@@ -30,7 +32,10 @@ export interface AdapterModule extends BlockModule {
 
 /** Every linear module of one block, in forward order; 'all-linear' is all of these (lm_head is never a block module). */
 export function blockModules(m: LoraModelShape): BlockModule[] {
-  return layerLinears(m).map((l) => ({ module: l.path, inFeatures: l.in, outFeatures: l.out, fanInFanOut: m.arch === 'gpt2' }));
+  return layerLinears(m).map((l) => ({
+    module: l.path, inFeatures: l.in, outFeatures: l.out, fanInFanOut: m.arch === 'gpt2',
+    ...(l.blocks ? { blockRows: l.blocks.map((b) => b.out) } : {}),
+  }));
 }
 
 /** The last path component, PEFT's usual target name (`q_proj`, `c_proj`). */

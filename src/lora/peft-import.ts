@@ -8,7 +8,7 @@
 import { FormatError } from '../io/errors.ts';
 import { parseSafetensors, tensorToF32 } from '../io/safetensors.ts';
 import { adapterConfigProblems, type AdapterConfig } from './config.ts';
-import { planAdapterLayout, slotView, type AdapterLayout } from './layout.ts';
+import { planAdapterLayout, writeSlot, type AdapterLayout } from './layout.ts';
 import { adapterModules, blockModules, shortName, type AdapterModule, type LoraModelShape } from './modules.ts';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from './peft.ts';
 
@@ -161,8 +161,8 @@ export function importPeftAdapter(
   present.forEach((mod, i) => {
     const e = layout.entries[i];
     const { A, B } = pairs.get(mod.name)!;
-    slotView(params, e.a).set(tensorToF32(file, safetensorsBytes, A!));
-    slotView(params, e.b).set(tensorToF32(file, safetensorsBytes, B!));
+    writeSlot(params, e.a, tensorToF32(file, safetensorsBytes, A!));
+    writeSlot(params, e.b, tensorToF32(file, safetensorsBytes, B!));
   });
   return { cfg, layout, params };
 }

@@ -11,7 +11,7 @@
  */
 import { writeSafetensors, type SafeTensorInput } from '../io/safetensors.ts';
 import type { AdapterConfig } from './config.ts';
-import { slotView, type AdapterLayout } from './layout.ts';
+import { readSlot, type AdapterLayout } from './layout.ts';
 import { blockModules, peftKey, shortName, type LoraModelShape } from './modules.ts';
 import { PyFloat, pyJsonDumps, type PyJson } from './pyjson.ts';
 
@@ -79,14 +79,14 @@ export function peftConfigJson(cfg: AdapterConfig, arch: LoraModelShape['arch'])
   return pyJsonDumps(peftAdapterConfig(cfg, arch));
 }
 
-/** The adapter's tensors under their PEFT names (views into params, not copies). */
+/** The adapter's tensors under their PEFT names (views into params where a matrix's rows are contiguous). */
 export function peftTensors(layout: AdapterLayout, params: Float32Array): SafeTensorInput[] {
   if (params.length !== layout.totalFloats) {
     throw new Error(`exportPeftAdapter: the parameter buffer holds ${params.length} floats but the layout needs ${layout.totalFloats}; pass the buffer planned with this layout`);
   }
   return layout.entries.flatMap((e) => [
-    { name: peftKey(e.name, 'A'), dtype: 'F32' as const, shape: [...e.a.shape], data: slotView(params, e.a) },
-    { name: peftKey(e.name, 'B'), dtype: 'F32' as const, shape: [...e.b.shape], data: slotView(params, e.b) },
+    { name: peftKey(e.name, 'A'), dtype: 'F32' as const, shape: [...e.a.shape], data: readSlot(params, e.a) },
+    { name: peftKey(e.name, 'B'), dtype: 'F32' as const, shape: [...e.b.shape], data: readSlot(params, e.b) },
   ]);
 }
 

@@ -45,23 +45,23 @@ export function blockBackward(ctx: StepContext, l: number): void {
   // MLP: out = mid + down(act) (Gemma 3: mid + post_feedforward_layernorm(down(act))).
   const dAct = g('dAct', I);
   if (on) normBackward(ctx, postMlp, dResid, on.mlpOut, on.statsMlp, dPost!, false);
-  linearSiteBackward(rec, ctx.site(l, paths.mlpOut), t.act, [dPost ?? dResid], dAct, dh, false);
+  linearSiteBackward(rec, ctx.site(l, paths.mlpOut), t.act, dPost ?? dResid, dAct, dh, false);
   if (config.arch === 'gpt2') {
     const dFc = g('dFc', I);
     geluBackward(rec, dAct, t.fc, dFc);
-    linearSiteBackward(rec, ctx.site(l, paths.mlpIn[0]), t.n2, [dFc], dn, dh, false);
+    linearSiteBackward(rec, ctx.site(l, paths.mlpIn[0]), t.n2, dFc, dn, dh, false);
   } else {
     // gate and up become their gradients (they are dead after this).
     swigluBackwardInPlace(rec, dAct, t.fc, t.up!, gateActivation(ctx));
-    linearSiteBackward(rec, ctx.site(l, paths.mlpIn[0]), t.n2, [t.fc], dn, dh, false);
-    linearSiteBackward(rec, ctx.site(l, paths.mlpIn[1]), t.n2, [t.up!], dn, dh, true);
+    linearSiteBackward(rec, ctx.site(l, paths.mlpIn[0]), t.n2, t.fc, dn, dh, false);
+    linearSiteBackward(rec, ctx.site(l, paths.mlpIn[1]), t.n2, t.up!, dn, dh, true);
   }
   normBackward(ctx, norm2, dn, t.mid, t.stats2, dResid, true);
 
   // Attention: mid = x + o_proj(att) (Gemma 3: x + post_attention_layernorm(o_proj(att))).
   const dAtt = g('dAtt', H * D);
   if (on) normBackward(ctx, postAttn, dResid, on.attnOut, on.statsAttn, dPost!, false);
-  linearSiteBackward(rec, ctx.site(l, paths.o), t.att, [dPost ?? dResid], dAtt, dh, false);
+  linearSiteBackward(rec, ctx.site(l, paths.o), t.att, dPost ?? dResid, dAtt, dh, false);
   const dq = g('dq', H * D);
   const dk = g('dk', KV * D);
   const dv = g('dv', KV * D);
@@ -78,17 +78,13 @@ export function blockBackward(ctx: StepContext, l: number): void {
     ropeBackward(rec, dq, ctx.positions, { heads: H, headDim: D, invFreq });
     ropeBackward(rec, dk, ctx.positions, { heads: KV, headDim: D, invFreq });
   }
-  if (config.arch === 'gpt2') {
-    linearSiteBackward(rec, ctx.site(l, paths.qkv[0]), t.n1, [dq, dk, dv], dn, dh, false);
-  } else {
-    let [dqIn, dkIn] = [dq, dk];
-    if (t.qkNorm) {
-      dqIn = g('dqRaw', H * D);
-      dkIn = g('dkRaw', KV * D);
-      headNormBackward(ctx, `model.layers.${l}.self_attn.q_norm`, dq, t.qkNorm.qRaw, t.qkNorm.rstdQ, dqIn, H);
-      headNormBackward(ctx, `model.layers.${l}.self_attn.k_norm`, dk, t.qkNorm.kRaw, t.qkNorm.rstdK, dkIn, KV);
-    }
-    [dqIn, dkIn, dv].forEach((dy, i) => linearSiteBackward(rec, ctx.site(l, paths.qkv[i]), t.n1, [dy], dn, dh, i > 0));
+  let [dqIn, dkIn] = [dq, dk];
+  if (t.qkNorm) {
+    dqIn = g('dqRaw', H * D);
+    dkIn = g('dkRaw', KV * D);
+    headNormBackward(ctx, `model.layers.${l}.self_attn.q_norm`, dq, t.qkNorm.qRaw, t.qkNorm.rstdQ, dqIn, H);
+    headNormBackward(ctx, `model.layers.${l}.self_attn.k_norm`, dk, t.qkNorm.kRaw, t.qkNorm.rstdK, dkIn, KV);
   }
+  [dqIn, dkIn, dv].forEach((dy, i) => linearSiteBackward(rec, ctx.site(l, paths.qkv[i]), t.n1, dy, dn, dh, i > 0));
   normBackward(ctx, norm1, dn, t.x, t.stats1, dResid, true);
 }

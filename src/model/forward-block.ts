@@ -1,6 +1,6 @@
 /**
  * One transformer block, forward (llama family and GPT-2), rows N = B·T:
- *   n1 = norm1(x);  q, k, v = proj(n1) (llama: q, k per-head normed when qkNorm, then RoPE)
+ *   n1 = norm1(x);  q, k, v = proj(n1) (GPT-2: c_attn's row blocks; q, k per-head normed when qkNorm, then RoPE)
  *   att = attention(q, k, v) (causal, the layer's sliding window, the model's score scale)
  *   mid = x + o_proj(att)            (Gemma 3: x + post_attention_layernorm(o_proj(att)))
  *   n2 = norm2(mid)
@@ -124,15 +124,11 @@ export function blockForward(ctx: StepContext, l: number, o: { output: boolean }
   const [norm1, norm2] = normNames(config, l);
 
   normForward(ctx, norm1, t.x, t.n1, t.stats1);
-  if (config.arch === 'gpt2') {
-    linearSiteForward(rec, ctx.site(l, paths.qkv[0]), t.n1, [t.q, t.k, t.v]);
-  } else {
-    const qk = t.qkNorm;
-    [qk ? qk.qRaw : t.q, qk ? qk.kRaw : t.k, t.v].forEach((y, i) => linearSiteForward(rec, ctx.site(l, paths.qkv[i]), t.n1, [y]));
-    if (qk) {
-      headNormForward(ctx, `model.layers.${l}.self_attn.q_norm`, qk.qRaw, t.q, qk.rstdQ, H);
-      headNormForward(ctx, `model.layers.${l}.self_attn.k_norm`, qk.kRaw, t.k, qk.rstdK, KV);
-    }
+  const qk = t.qkNorm;
+  [qk ? qk.qRaw : t.q, qk ? qk.kRaw : t.k, t.v].forEach((y, i) => linearSiteForward(rec, ctx.site(l, paths.qkv[i]), t.n1, y));
+  if (qk) {
+    headNormForward(ctx, `model.layers.${l}.self_attn.q_norm`, qk.qRaw, t.q, qk.rstdQ, H);
+    headNormForward(ctx, `model.layers.${l}.self_attn.k_norm`, qk.kRaw, t.k, qk.rstdK, KV);
   }
   const invFreq = layerInvFreq(ctx, l);
   if (invFreq) {
@@ -156,17 +152,16 @@ export function blockForward(ctx: StepContext, l: number, o: { output: boolean }
   attentionForward(rec, q4, k, v, keyMask, reshape(t.att, [B, T, H, D]), t.attStats, dims);
   const on = t.outputNorms;
   const [postAttn, postMlp] = outputNormNames(l);
-  linearSiteForward(rec, ctx.site(l, paths.o), t.att, [on ? on.attnOut : t.proj]);
+  linearSiteForward(rec, ctx.site(l, paths.o), t.att, on ? on.attnOut : t.proj);
   if (on) normForward(ctx, postAttn, on.attnOut, t.proj, on.statsAttn);
   addForward(rec, t.x, t.proj, t.mid);
 
   normForward(ctx, norm2, t.mid, t.n2, t.stats2);
+  linearSiteForward(rec, ctx.site(l, paths.mlpIn[0]), t.n2, t.fc);
   if (config.arch === 'gpt2') {
-    linearSiteForward(rec, ctx.site(l, paths.mlpIn[0]), t.n2, [t.fc]);
     geluForward(rec, t.fc, t.act);
   } else {
-    linearSiteForward(rec, ctx.site(l, paths.mlpIn[0]), t.n2, [t.fc]);
-    linearSiteForward(rec, ctx.site(l, paths.mlpIn[1]), t.n2, [t.up!]);
+    linearSiteForward(rec, ctx.site(l, paths.mlpIn[1]), t.n2, t.up!);
     swigluForward(rec, t.fc, t.up!, t.act, gateActivation(ctx));
   }
   if (!o.output && !on) {
@@ -174,7 +169,7 @@ export function blockForward(ctx: StepContext, l: number, o: { output: boolean }
     return t;
   }
   // Gemma 3's post-MLP norm backward reads down_proj's output and the norm's rstd: recomputed too.
-  linearSiteForward(rec, ctx.site(l, paths.mlpOut), t.act, [on ? on.mlpOut : t.proj]);
+  linearSiteForward(rec, ctx.site(l, paths.mlpOut), t.act, on ? on.mlpOut : t.proj);
   if (on) normForward(ctx, postMlp, on.mlpOut, t.proj, on.statsMlp);
   if (!o.output) return t;
   addForward(rec, t.mid, t.proj, t.out);

@@ -19,6 +19,8 @@ export interface GenerateOptions {
   stopIds?: number[];
   /** Told each new id as soon as it is chosen. */
   onToken?: (id: number) => void;
+  /** Told the logits [V] each new id is chosen from. */
+  onLogits?: (logits: Float32Array) => void;
 }
 
 /** The model's end-of-sequence ids from its config. */
@@ -65,7 +67,9 @@ export async function generate(net: Network, promptIds: number[], o: GenerateOpt
       rec.submit();
       await gpu.sync('generation');
       net.releaseStaging();
-      const next = sampleToken(await gpu.pool.readF32(logits), o, rng);
+      const values = await gpu.pool.readF32(logits);
+      o.onLogits?.(values);
+      const next = sampleToken(values, o, rng);
       cache.past += tokens.length;
       out.push(next);
       o.onToken?.(next);

@@ -8,16 +8,16 @@ import type { Gpu } from '../gpu/device.ts';
 import type { Recorder } from '../gpu/recorder.ts';
 import { viewOf, type Tensor } from '../gpu/tensor.ts';
 import type { Batch } from '../data/batch.ts';
-import type { AdapterLayout, LayoutEntry } from '../lora/layout.ts';
+import { slotBlocks, type AdapterLayout, type LayoutEntry, type MatrixSlot } from '../lora/layout.ts';
 import type { ModelConfig } from './config.ts';
 import { ropeInvFreq } from './rope.ts';
 import type { LoadedModel } from './load-source.ts';
-import { layerPrefix } from './modules.ts';
+import { layerPrefix, layerProjections, type Projection } from './modules.ts';
 import { moduleSeed, type LinearSite } from './forward-linear.ts';
 import { headChunks, recordBackward, recordBlocks, recordForward, recordHeadChunk } from './forward.ts';
 import { uploadWeights, type GpuWeights } from './gpu-weights.ts';
 import { positionsFromMask, stageInputs, type StepInputs } from './network-inputs.ts';
-import { Activations, planMemory } from './plan.ts';
+import { Activations, planMemory, type MemoryPlan } from './plan.ts';
 import type { KvCache, StepContext } from './step-context.ts';
 
 export interface NetworkOptions {
@@ -55,6 +55,7 @@ export class Network {
   private readonly invFreq: Float32Array | null;
   private readonly invFreqLocal: Float32Array | null;
   private readonly entries = new Map<string, { entry: LayoutEntry; index: number }>();
+  private readonly projections: Map<string, Projection>;
 
   private constructor(
     readonly gpu: Gpu,
@@ -64,6 +65,7 @@ export class Network {
   ) {
     this.config = model.config;
     const c = this.config;
+    this.projections = new Map(layerProjections(c).map((p) => [p.path, p]));
     this.invFreq = c.rope ? Float32Array.from(ropeInvFreq(c)) : null;
     this.invFreqLocal = c.ropeLocal ? Float32Array.from(ropeInvFreq({ rope: c.ropeLocal })) : null;
     const layout = opts.adapter?.layout ?? null;
@@ -90,6 +92,11 @@ export class Network {
     const net = new Network(gpu, model, weights, opts);
     await gpu.sync(`loading ${model.source} onto the GPU`);
     return net;
+  }
+
+  /** The plan of the network's own activations. */
+  get plan(): MemoryPlan {
+    return this.acts.plan;
   }
 
   /** A memory plan for B×T, allocated (the caller destroys it unless it is the network's own). */
@@ -206,33 +213,32 @@ export class Network {
     };
   }
 
+  /** Projection `path` of layer l: its frozen weights (views for a fused module's row blocks) and LoRA pair (B's row block). */
   private site(acts: Activations, l: number, path: string, N: number, s: StepSettings): LinearSite {
-    const name = layerPrefix(this.config, l) + path;
-    const w = this.weights;
-    const fused = this.config.arch === 'gpt2' && path === 'attn.c_attn';
-    const parts = fused
-      ? (['q', 'k', 'v'] as const).map((p) => ({ w: w.part(`${name}.weight`, p), bias: w.part(`${name}.bias`, p) }))
-      : [{ w: w.get(`${name}.weight`), bias: w.has(`${name}.bias`) ? w.get(`${name}.bias`) : undefined }];
-    const found = this.entries.get(name);
-    if (!found || !this.opts.adapter) return { name, parts, lora: null };
+    const prefix = layerPrefix(this.config, l);
+    const name = prefix + path;
+    const proj = this.projections.get(path);
+    if (!proj) throw new Error(`network: ${this.config.arch} blocks have no projection '${path}'.`);
+    const w = this.weights.get(`${name}.weight`);
+    const bias = this.weights.has(`${name}.bias`) ? this.weights.get(`${name}.bias`) : undefined;
+    const found = this.entries.get(prefix + proj.module.path);
+    if (!found || !this.opts.adapter) return { name, w, bias, lora: null };
     const { entry, index } = found;
     const R = entry.a.shape[0];
-    const view = (t: Tensor, label: string, slot: LayoutEntry['a']) => viewOf(t.buffer, `${t.label}.${name}.${label}`, slot.shape, 'f32', slot.offset * 4);
-    const C = this.config.hidden;
+    const bSlot = slotBlocks(entry.b)[proj.block];
+    const view = (t: Tensor, label: string, slot: MatrixSlot) => viewOf(t.buffer, `${t.label}.${name}.${label}`, slot.shape, 'f32', slot.offset * 4);
     return {
-      name, parts,
+      name, w, bias,
       lora: {
         a: view(this.loraParams!, 'A', entry.a),
-        b: view(this.loraParams!, 'B', entry.b),
+        b: view(this.loraParams!, 'B', bSlot),
         da: this.loraGrads ? view(this.loraGrads, 'A', entry.a) : undefined,
-        db: this.loraGrads ? view(this.loraGrads, 'B', entry.b) : undefined,
+        db: this.loraGrads ? view(this.loraGrads, 'B', bSlot) : undefined,
         h: acts.layer(l, `h.${path}`, [N, R]),
         scale: this.opts.adapter.scale * (s.backward ? 1 : this.adapterStrength),
         dropout: s.backward ? this.opts.adapter.dropout : 0,
         seed: moduleSeed(s.dropoutSeed, index),
-        bParts: fused ? ['bq', 'bk', 'bv'].map((k) => acts.get(`lora.${k}`, [C, R])) : undefined,
-        dbParts: fused && s.backward ? ['dbq', 'dbk', 'dbv'].map((k) => acts.get(`lora.${k}`, [C, R])) : undefined,
-        db3: fused && s.backward ? acts.get('lora.db3', [3 * C, R]) : undefined,
+        split: s.backward && acts.plan.splitFloats > 0 ? acts.get('grad.split', [acts.plan.splitFloats]) : undefined,
       },
     };
   }

@@ -5,8 +5,8 @@
  * read this one plan; tests/model/plan-run.test.ts holds it to a real step's pool peak.
  *
  *   weights      every frozen tensor in its own dtype (f32/f16/bf16, or ggml blocks for quantized
- *                ones: rows · ⌈cols / block⌉ · block bytes), linear biases widened to f32, GPT-2's
- *                c_attn in three parts, a tied head counted once;
+ *                ones: rows · ⌈cols / block⌉ · block bytes), linear biases widened to f32, a fused
+ *                tensor (GPT-2's c_attn) with its row blocks 256-byte aligned, a tied head counted once;
  *   adapter      LoRA params and grads (f32, the layout's padded length P);
  *   train        AdamW m and v (P each), the gradient-norm partials, norm, clip, the step guard's
  *                halt flag, the trainer's best adapter (P);
@@ -19,7 +19,7 @@
  * and token-loss scratch are not counted.
  */
 import { GGML_BF16, GGML_F16, GGML_F32, GGML_TYPES, QUANT_TYPE_IDS } from '../io/ggml-types.ts';
-import { planRowWindows } from './gpu-weights.ts';
+import { planRowBlocks, planRowWindows } from './gpu-weights.ts';
 import { gradNormPartials } from '../kernels/grad-norm.ts';
 import { READBACK_RING_SLOTS } from '../gpu/readback-ring.ts';
 import { UNIFORM_ALIGN, uniformBufferBytes } from '../gpu/recorder.ts';
@@ -27,7 +27,7 @@ import { planAdapterLayout } from '../lora/layout.ts';
 import { adapterModules } from '../lora/modules.ts';
 import type { ModelConfig } from './config.ts';
 import type { WeightSource } from './weights.ts';
-import { expectedTensors, layerLinears, layerPrefix } from './modules.ts';
+import { expectedTensors, fusedTensors, layerLinears, layerPrefix } from './modules.ts';
 import { OPTIMIZER_DISPATCHES, stepDispatches } from './plan-dispatches.ts';
 import { planMemory, type MemoryPlan } from './plan.ts';
 
@@ -52,7 +52,6 @@ const GGML_Q6_K = 14;
 const GGML_Q8_0 = 8;
 const EMBEDDING = /(^|\.)(embed_tokens|wte)\.weight$|^lm_head\.weight$/;
 const LINEAR_BIAS = /\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj|c_attn|c_proj|c_fc)\.bias$/;
-const FUSED_QKV = /\.attn\.c_attn\.(weight|bias)$/;
 
 export interface RunPlanOptions {
   /** B, T */
@@ -75,6 +74,8 @@ export interface RunPlanOptions {
   /** The ggml type id of each stored tensor, from the model's files; default: the config's torch_dtype. */
   weightType?: (name: string) => number;
   headRows?: number;
+  /** The adapter's kernel for long contractions (Gpu.longMatmul); it decides which thin products split. Default 'tiled'. */
+  longMatmul?: 'tiled' | 'direct';
 }
 
 export interface PlannedOwnerBuffer {
@@ -132,26 +133,22 @@ export function planWeights(config: ModelConfig, o: { base?: BaseWeights; weight
   const stored = o.weightType ?? (() => torchDtypeType(config.torchDtype));
   const linear = new Set<string>();
   for (let l = 0; l < config.layers; l++) for (const m of layerLinears(config)) linear.add(`${layerPrefix(config, l)}${m.path}.weight`);
+  const fused = fusedTensors(config);
   const out: PlannedOwnerBuffer[] = [];
   for (const [name, shape] of expectedTensors(config)) {
     const label = `weights.${name}`;
-    if (LINEAR_BIAS.test(name)) {
-      const parts = FUSED_QKV.test(name) && config.arch === 'gpt2' ? 3 : 1;
-      for (let p = 0; p < parts; p++) out.push({ label, bytes: align16((shape[0] / parts) * 4) });
-      continue;
-    }
     let type = stored(name);
-    if (shape.length === 1 && isQuantizedType(type)) {
-      out.push({ label, bytes: align16(shape[0] * 4) }); // widened to f32 at upload
-      continue;
-    }
-    if (o.base === '4bit' && shape.length === 2 && (linear.has(name) || EMBEDDING.test(name)) && !isQuantizedType(type)) type = fourBitType(name, shape[1], type);
-    if (config.arch === 'gpt2' && FUSED_QKV.test(name)) {
-      for (let p = 0; p < 3; p++) out.push({ label, bytes: align16(ggmlBytes(type, [shape[0] / 3, shape[1]])) });
-      continue;
-    }
+    const widen = LINEAR_BIAS.test(name) || (shape.length === 1 && isQuantizedType(type));
+    if (widen) type = GGML_F32;
+    else if (o.base === '4bit' && shape.length === 2 && (linear.has(name) || EMBEDDING.test(name)) && !isQuantizedType(type)) type = fourBitType(name, shape[1], type);
     const bytes = ggmlBytes(type, shape);
-    if (o.maxBindingBytes !== undefined && bytes > o.maxBindingBytes && shape.length === 2) {
+    const blocks = fused.get(name);
+    if (blocks) {
+      // One buffer, its row blocks 256-byte aligned (gpu-weights.ts uploadBlocks).
+      out.push({ label, bytes: align16(planRowBlocks(blocks.map((b) => (b.rows * bytes) / shape[0])).bytes) });
+      continue;
+    }
+    if (!widen && o.maxBindingBytes !== undefined && bytes > o.maxBindingBytes && shape.length === 2) {
       // Row windows, each its own buffer (gpu-weights.ts uploadWeight).
       const rowBytes = bytes / shape[0];
       for (const [, n] of planRowWindows(shape[0], rowBytes, o.maxBindingBytes)) out.push({ label, bytes: align16(n * rowBytes) });
@@ -213,7 +210,8 @@ function planWith(config: ModelConfig, o: RunPlanOptions, recompute: number): Ru
   for (const b of acts.buffers) buffers.push({ label: b.label, bytes: b.bytes });
   for (let i = 0; i < accum; i++) add('activations.inputs', 16 * N);
   const headChunks = Math.ceil(N / acts.headRows);
-  const perStep = stepDispatches(config, { adapted, training: o.training, recompute: acts.recompute, headChunks });
+  const split = o.training && rank !== null ? { rows: N, rank, floats: acts.splitFloats, long: o.longMatmul ?? 'tiled' } : undefined;
+  const perStep = stepDispatches(config, { adapted, training: o.training, recompute: acts.recompute, headChunks, split });
   const dispatches = accum * perStep + (o.training ? OPTIMIZER_DISPATCHES : 0);
   add('uniforms.step', uniformBufferBytes(dispatches * UNIFORM_ALIGN));
   const owners: Record<string, number> = {};

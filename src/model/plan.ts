@@ -10,8 +10,9 @@
  * the rest shared by the layers (`activations.layers.*`). Kept per layer: the block input resid,
  * norm statistics (rstd, and mean for LayerNorm), q and k after RoPE and v, att (attention output,
  * also the o_proj input), stats (softmax log-sum-exp), mid (the stream after attention), gate/up
- * (SwiGLU backward) or fc (GELU backward), the LoRA h = drop(x)·Aᵀ [N, R] of every adapted module,
- * and the normed inputs n1/n2 and the MLP activation only when an adapted module reads them. With
+ * (SwiGLU backward) or fc (GELU backward), the LoRA h = drop(x)·Aᵀ [N, R] of every adapted
+ * projection (each row block of GPT-2's c_attn its own), and the normed inputs n1/n2 and the MLP
+ * activation only when an adapted module reads them. With
  * q/k norms (Qwen3, Gemma 3) also q and k before their norm and the norms' rstd per head; with
  * Gemma 3's output norms the o_proj and down_proj outputs and those norms' rstd.
  *
@@ -31,7 +32,8 @@
 import type { Gpu } from '../gpu/device.ts';
 import { type DType, type Tensor, viewOf } from '../gpu/tensor.ts';
 import type { ModelConfig } from './config.ts';
-import { layerPrefix } from './modules.ts';
+import { layerLinears, layerPrefix, projectionAt } from './modules.ts';
+import { splitScratchElements } from '../kernels/matmul.ts';
 
 export interface PlanOptions {
   B: number;
@@ -39,7 +41,7 @@ export interface PlanOptions {
   training: boolean;
   /** LoRA rank, or null without an adapter. */
   rank: number | null;
-  /** Full HF names of the adapted modules (`model.layers.0.self_attn.q_proj`). */
+  /** Full HF names of the adapted modules (`model.layers.0.self_attn.q_proj`, `transformer.h.0.attn.c_attn`). */
   adapted: ReadonlySet<string>;
   /** Training: keep every k-th block input and recompute the rest in backward; 0 keeps every activation. */
   recompute?: number;
@@ -69,12 +71,17 @@ export interface MemoryPlan {
   gradHome: Record<string, GradHome>;
   /** Buffer keys that name another planned buffer (one buffer, two lifetimes that never overlap). */
   aliases: Record<string, string>;
+  /** f32 elements of the LoRA split-K workspace grad.split (0 when there is none). */
+  splitFloats: number;
 }
 
-/** Module paths inside a block, per architecture: [q/k/v input, o input, MLP-in input, MLP-out input]. */
+/**
+ * Projection paths inside a block, per architecture (modules.ts layerProjections): q, k, v (GPT-2:
+ * the row blocks of attn.c_attn), o, the MLP's input projections and its output projection.
+ */
 export function blockPaths(config: ModelConfig): { qkv: string[]; o: string; mlpIn: string[]; mlpOut: string } {
   return config.arch === 'gpt2'
-    ? { qkv: ['attn.c_attn'], o: 'attn.c_proj', mlpIn: ['mlp.c_fc'], mlpOut: 'mlp.c_proj' }
+    ? { qkv: ['attn.q_proj', 'attn.k_proj', 'attn.v_proj'], o: 'attn.c_proj', mlpIn: ['mlp.c_fc'], mlpOut: 'mlp.c_proj' }
     : { qkv: ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'], o: 'self_attn.o_proj', mlpIn: ['mlp.gate_proj', 'mlp.up_proj'], mlpOut: 'mlp.down_proj' };
 }
 
@@ -136,7 +143,7 @@ export function planMemory(config: ModelConfig, o: PlanOptions): MemoryPlan {
   const layerRows = (l: number, name: string, floats: number, keep: boolean) => rows(training && k === 0 && keep ? `layer${l}.${name}` : `layers.${name}`, floats);
   for (let l = 0; l < L; l++) {
     const p = layerPrefix(config, l);
-    const adapted = (path: string) => o.adapted.has(p + path);
+    const adapted = (path: string) => o.adapted.has(p + projectionAt(config, path).module.path);
     layerRows(l, 'rstd1', 1, true);
     layerRows(l, 'rstd2', 1, true);
     if (ln) {
@@ -165,9 +172,8 @@ export function planMemory(config: ModelConfig, o: PlanOptions): MemoryPlan {
       if (adapted(path) && rank !== null) layerRows(l, `h.${path}`, rank, true);
     }
   }
-  const gpt2Qkv = config.arch === 'gpt2' && rank !== null && [...o.adapted].some((m) => m.endsWith('.attn.c_attn'));
-  if (gpt2Qkv) for (const part of ['bq', 'bk', 'bv']) add(`lora.${part}`, C * rank! * 4);
   const gradHome: Record<string, GradHome> = {};
+  let splitFloats = 0;
   if (training) {
     /** `home` when the gradient fits in it (`width` columns), else a buffer of its own. */
     const place = (name: string, floats: number, home: GradHome | null, width = I): GradHome => {
@@ -189,6 +195,13 @@ export function planMemory(config: ModelConfig, o: PlanOptions): MemoryPlan {
       gradHome[name] = { own: true };
     }
     if (rank !== null) rows('grad.dh', rank);
+    // The adapter's thin products split their contractions into this workspace: the widest of
+    // h and dh [B·T, R], dA [R, in] and dB [out, R] over the adapted modules.
+    if (rank !== null) {
+      const widest = Math.max(N, ...layerLinears(config).filter((m) => [...o.adapted].some((n) => n.endsWith(`.${m.path}`))).flatMap((m) => [m.in, m.out]));
+      splitFloats = splitScratchElements(widest, rank);
+      add('grad.split', splitFloats * 4);
+    }
     // q and k before their norms (Qwen3, Gemma 3) and Gemma 3's output-norm gradient: own buffers.
     const own = (name: string, floats: number) => {
       rows(`grad.${name}`, floats);
@@ -199,12 +212,8 @@ export function planMemory(config: ModelConfig, o: PlanOptions): MemoryPlan {
       own('dkRaw', KV * D);
     }
     if (config.sandwichNorms) own('dPost', C);
-    if (gpt2Qkv) {
-      for (const part of ['dbq', 'dbk', 'dbv']) add(`lora.${part}`, C * rank! * 4);
-      add('lora.db3', 3 * C * rank! * 4);
-    }
   }
-  return { B, T, training, recompute: k, headRows, buffers, activationBytes: buffers.reduce((s, b) => s + b.bytes, 0), residKeys, gradHome, aliases };
+  return { B, T, training, recompute: k, headRows, buffers, activationBytes: buffers.reduce((s, b) => s + b.bytes, 0), residKeys, gradHome, aliases, splitFloats };
 }
 
 /** The planned buffers, allocated; tensors of the current batch's shape are views of their start. */

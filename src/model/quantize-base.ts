@@ -3,20 +3,22 @@
  * quantized at load with ggml's reference quantizers (src/io/ggml-quantize.ts), so the frozen
  * weights take about a quarter of their f16 bytes on the GPU and LoRA trains on top (QLoRA).
  *
- * Per 2-D weight, the block format is chosen by the error it measures on that weight (relative RMS
- * of the dequantized values against the originals):
+ * Per linear weight and embedding, the block format is chosen by the error it measures on that
+ * weight (relative RMS of the dequantized values against the originals):
  *   rows of whole 256-blocks: Q4_K (4.5 bits/weight); Q6_K (6.6) when Q4_K's error > Q4_LIMIT;
  *   rows of whole 32-blocks:  Q5_0 (5.5);             Q8_0 (8.5) when Q5_0's error > Q5_LIMIT;
  *   the embedding and LM head: Q6_K (or Q8_0), as llama.cpp's Q4_K_M keeps its output layer;
- *   other rows, norms and biases stay as they are.
+ *   other rows, norms, biases and GPT-2's position table stay as they are.
+ * GPT-2's fused c_attn is quantized whole: its q, k, v row blocks are whole rows of blocks, each
+ * bound as its own view (gpu-weights.ts).
  * Q4_K's error on Gaussian-like weights is ~0.07 (measured on the k256 test model); a weight far
  * above that has outliers that Q4_K's 6-bit group scales serve badly.
  */
 import { dequantize } from '../io/ggml-dequant.ts';
 import { GGML_Q4_K, GGML_Q5_0, GGML_Q6_K, GGML_Q8_0, encodeTensor } from '../io/ggml-quantize.ts';
 import { quantNameOf, type QuantName } from '../io/ggml-types.ts';
-import { FormatError } from '../io/errors.ts';
 import type { LoadedModel } from './load-source.ts';
+import { layerLinears, layerPrefix } from './modules.ts';
 import { isQuantized, weightBytesOf, weightTable, type WeightEntry } from './weights.ts';
 
 export const Q4_LIMIT = 0.1;
@@ -52,13 +54,13 @@ function candidates(name: string, cols: number): [number, number][] {
   return [];
 }
 
-/** The model with its 2-D weights quantized as described above, and what it saved. */
+/** The model with its linear weights and embeddings quantized as described above, and what it saved. */
 export function quantizeBase(model: LoadedModel): { model: LoadedModel; report: BaseQuantReport } {
   const w = model.weights;
   if (model.baseQuant) return { model, report: model.baseQuant };
-  if (model.config.arch === 'gpt2') {
-    throw new FormatError(model.source, 'a 4-bit base is for Llama-family models; GPT-2 keeps its fused attention weight in full precision — load it without the 4-bit option');
-  }
+  const c = model.config;
+  const quantizable = new Set<string>();
+  for (let l = 0; l < c.layers; l++) for (const m of layerLinears(c)) quantizable.add(`${layerPrefix(c, l)}${m.path}.weight`);
   const entries = new Map<string, WeightEntry>();
   const types: Record<string, number> = {};
   let bytesBefore = 0;
@@ -69,7 +71,7 @@ export function quantizeBase(model: LoadedModel): { model: LoadedModel; report: 
     bytesBefore += weightBytesOf(info.shape, info.dtype);
     const cols = info.shape[info.shape.length - 1];
     let chosen: { type: QuantName; bytes: Uint8Array; error: number } | null = null;
-    if (info.shape.length === 2 && !isQuantized(info.dtype)) {
+    if (info.shape.length === 2 && !isQuantized(info.dtype) && (quantizable.has(name) || EMBEDDING.test(name))) {
       const values = w.toF32(name);
       for (const [type, limit] of candidates(name, cols)) {
         const bytes = encodeTensor(values, cols, type, name);

@@ -38,7 +38,7 @@ export interface StepContext {
   invFreq: Float32Array | null;
   /** Those of the sliding-window layers when they differ (Gemma 3), else null. */
   invFreqLocal?: Float32Array | null;
-  /** The linear module at `path` (`self_attn.q_proj`) of layer l, with its LoRA views for this step. */
+  /** The projection at `path` (`self_attn.q_proj`, GPT-2's `attn.q_proj`) of layer l, with its LoRA views for this step. */
   site(l: number, path: string): LinearSite;
   cache: KvCache | null;
   /** LoRA rank (null without an adapter): the width of the dh scratch. */

@@ -4,7 +4,7 @@
  * once). Weights stay in HF `[out, in]` layout here; the graph builders transpose them.
  */
 import { loraScale, type AdapterConfig } from '../lora/config.ts';
-import { slotView, type AdapterLayout } from '../lora/layout.ts';
+import { readSlot, type AdapterLayout } from '../lora/layout.ts';
 import { mergeWeight } from '../lora/merge.ts';
 import type { WeightSource } from '../model/weights.ts';
 
@@ -36,7 +36,7 @@ export function mergedWeights(weights: WeightSource, adapter: ExportAdapter | nu
     const e = byWeight.get(name);
     if (!e) return W;
     // The engine's weights are [out, in] for every arch (GPT-2's Conv1D already transposed at load).
-    return mergeWeight(W, slotView(params, e.a), slotView(params, e.b), scale, { N: e.outFeatures, K: e.inFeatures, R: layout.rank });
+    return mergeWeight(W, readSlot(params, e.a), readSlot(params, e.b), scale, { N: e.outFeatures, K: e.inFeatures, R: layout.rank });
   };
 }
 

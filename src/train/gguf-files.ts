@@ -20,7 +20,7 @@ import { parseGguf } from '../io/gguf.ts';
 import { kv, writeGguf, type GgufKv, type GgufTensorOut } from '../io/gguf-write.ts';
 import { bf16ToF32, f16ToF32 } from '../io/halfs.ts';
 import type { SafeTensorInput } from '../io/safetensors.ts';
-import { slotView, type AdapterLayout } from '../lora/layout.ts';
+import { readSlot, type AdapterLayout } from '../lora/layout.ts';
 import { mergedCheckpoint, type MergeAdapter } from '../lora/merge.ts';
 import type { LoadedModel } from '../model/load-source.ts';
 import { ggufFamily, ggufIgnores, ggufModelKeys, ggufValueShift, hfToGgufName, permutedHeads, permuteRowsForGguf, ropeFreqFactors, type GgufFamily } from '../model/hf-to-gguf.ts';
@@ -190,9 +190,9 @@ export function adapterGguf(config: ModelConfig, layout: AdapterLayout, params: 
     if (name === null) throw new Error(`adapterGguf: module '${e.name}' has no GGUF name in the ${family.arch} architecture`);
     const K = e.inFeatures;
     const N = e.outFeatures;
-    let b = slotView(params, e.b);
+    let b = readSlot(params, e.b);
     if (permutedHeads(family, config, hfName) > 0) b = permuteRowsForGguf(b, N, R, config.headDim);
-    tensors.push({ name: `${name}.lora_a`, dims: [K, R], type, data: encodeTensor(slotView(params, e.a), K, type, `${name}.lora_a`) });
+    tensors.push({ name: `${name}.lora_a`, dims: [K, R], type, data: encodeTensor(readSlot(params, e.a), K, type, `${name}.lora_a`) });
     tensors.push({ name: `${name}.lora_b`, dims: [R, N], type, data: encodeTensor(b, R, type, `${name}.lora_b`) });
   }
   tensors.sort((x, y) => order(x.name) - order(y.name));

@@ -58,6 +58,8 @@ export interface TrainRequest {
 }
 
 export type TrainEvent =
+  /** The first run on this GPU: the matmul kernel choices are being timed (once; kept in the browser). */
+  | { type: 'tuning' }
   | { type: 'start'; totalSteps: number; step: number; trainRows: number; valRows: number; labels: string[] | null }
   | { type: 'step'; step: number; totalSteps: number; loss: number; lr: number; gradNorm: number; tokensPerS: number; etaS: number; gpuBytes: number }
   | { type: 'eval'; step: number; valLoss: number; accuracy: number | null; macroF1: number | null }

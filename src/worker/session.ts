@@ -1,5 +1,7 @@
 import { createBrowserGpu } from '../gpu/browser.ts';
-import type { Gpu } from '../gpu/device.ts';
+import { adapterName, type Gpu } from '../gpu/device.ts';
+import { readBrowserTuning, writeBrowserTuning } from '../io/tuning-browser.ts';
+import { applyTuning, tuneMatmul } from '../kernels/matmul-tune.ts';
 import type { AdapterConfig } from '../lora/config.ts';
 import type { AdapterLayout } from '../lora/layout.ts';
 import type { LoadedModel } from '../model/load-source.ts';
@@ -32,12 +34,37 @@ export const session: {
 
 let gpuPromise: Promise<Gpu> | null = null;
 
+/** Whether this GPU's matmul choices were timed (now or in an earlier visit, kept in the browser). */
+let tuned = false;
+
 export function getGpu(): Promise<Gpu> {
-  gpuPromise ??= createBrowserGpu().catch((e) => {
-    gpuPromise = null;
-    throw e;
-  });
+  gpuPromise ??= createBrowserGpu()
+    .then(async (gpu) => {
+      const stored = await readBrowserTuning(adapterName(gpu.adapter));
+      if (stored) applyTuning(gpu, stored);
+      tuned = stored !== null;
+      return gpu;
+    })
+    .catch((e) => {
+      gpuPromise = null;
+      throw e;
+    });
   return gpuPromise;
+}
+
+/**
+ * The first training run on a GPU times the matmul kernel choices (src/kernels/matmul-tune.ts)
+ * and keeps the fastest in the browser; `starting` is called before the timing begins. A storage
+ * that cannot keep it only means the timing runs again next visit.
+ */
+export async function ensureTuned(gpu: Gpu, starting: () => void, warn: (m: string) => void): Promise<void> {
+  if (tuned) return;
+  starting();
+  const result = await tuneMatmul(gpu);
+  tuned = true;
+  await writeBrowserTuning(result.adapter, result.tuning).catch((e: Error) =>
+    warn(`The kernel timings for this GPU could not be kept in the browser's storage (${e.message}); they will be measured again next visit.`),
+  );
 }
 
 export function requireModel(what: string): LoadedModel {

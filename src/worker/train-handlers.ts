@@ -5,7 +5,7 @@ import { TEXT_EVAL_ROWS } from '../eval/held-out.ts';
 import type { TrainResult as EngineTrainResult } from '../train/events.ts';
 import type { TrainEvent, TrainRequest, TrainResult } from './protocol.ts';
 import { dropInference } from './compare-handlers.ts';
-import { getGpu, requireModel, session } from './session.ts';
+import { ensureTuned, getGpu, requireModel, session } from './session.ts';
 
 /** The run in progress: how the page's pause, resume and stop reach the trainer. */
 let control: { abort: AbortController; paused: { promise: Promise<void>; resume: () => void } | null } | null = null;
@@ -58,6 +58,7 @@ export async function train(run: TrainRequest, progress: (e: TrainEvent) => void
   const gpu = await getGpu();
   dropInference();
   const warn = (message: string) => progress({ type: 'warning', message });
+  await ensureTuned(gpu, () => progress({ type: 'tuning' }), warn);
   let storage = await storageFor(run, warn);
   const checkpoint = run.resume ? await loadCheckpoint(storage) : undefined;
   const init = run.initFromAdapter && session.adapter ? session.adapter.params : undefined;

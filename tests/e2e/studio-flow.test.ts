@@ -75,6 +75,16 @@ describe('studio flow in Chromium: model → data → adapter → train → comp
     expect(Number(await page.getByTestId('train-loss').textContent())).toBeGreaterThan(0);
     expect(await page.locator('[data-testid="loss-chart"] .recharts-line-curve').count()).toBeGreaterThanOrEqual(1);
     await page.locator('#step-train').screenshot({ path: join(SHOTS, 'flow-train.png') });
+    // The first run timed the matmul kernels on this GPU and kept the fastest choice in the browser.
+    const kept = await page.evaluate(async () => {
+      const folder = await (await navigator.storage.getDirectory()).getDirectoryHandle('tsugiki-tuning');
+      return JSON.parse(await (await (await folder.getFileHandle('matmul.json')).getFile()).text());
+    });
+    const tunings = Object.values(kept) as { long: string; maxTx: number; vec4: boolean }[];
+    expect(tunings).toHaveLength(1);
+    expect(['tiled', 'direct']).toContain(tunings[0].long);
+    expect([4, 8, 16]).toContain(tunings[0].maxTx);
+    expect(typeof tunings[0].vec4).toBe('boolean');
   });
 
   it('compares base and tuned outputs on the held-out rows and a free prompt', async () => {

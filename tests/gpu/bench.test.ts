@@ -67,7 +67,7 @@ describe('benchmark', () => {
     const log = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     let code: number;
     try {
-      code = await benchCommand(['--json', '--quick', '--skip-training', '--rows', '8', '--sizes', '16', '--ranks', '4']);
+      code = await benchCommand(['--json', '--quick', '--skip-training', '--rows', '8', '--sizes', '16', '--ranks', '4', '--decode-size', '256', '--decode-mib', '0.25']);
     } finally {
       write.mockRestore();
       log.mockRestore();
@@ -87,11 +87,29 @@ describe('benchmark', () => {
       // Ratios are consistent with the absolute numbers (up to float rounding).
       expect(c.vs_tfjs).toBeCloseTo(c.gflops / c.tfjs_gflops, 9);
       expect(c.vs_jaxjs).toBeCloseTo(c.gflops / c.jaxjs_gflops, 9);
-      expect(c.vs_peak).toBeCloseTo(c.gflops / report.peak_gflops, 9);
+      expect(c.vs_peak).toBeCloseTo(c.gflops / c.peak_gflops, 9);
+      expect(c.peak_gflops).toBeLessThanOrEqual(report.peak_gflops);
       // tsugiki's and tfjs's outputs agree elementwise: f32 sums of 16 terms in different orders
       // differ by ~16·2^-24 of the largest values, measured against a floor of 1% of the largest.
       expect(c.max_rel_diff).toBeLessThan(1e-4);
       expect(c.jaxjs_max_rel_diff).toBeLessThan(1e-4);
+    }
+    // The M = 1 decode matmul on the rows kernel and the general kernels, against the read bandwidth
+    // over the same 256 KiB: Q4_K is 144 bytes per 256 weights, Q8_0 34 per 32.
+    expect(report.read_peak_gbs).toBeGreaterThan(0);
+    expect(report.read_peak_bytes).toBe(2 ** 18);
+    expect(report.decode.map((c: { name: string }) => c.name)).toEqual(['decode x·Wᵀ q4_k', 'decode x·Wᵀ q8_0']);
+    for (const [i, c] of report.decode.entries()) {
+      expect(c.shape).toEqual({ M: 1, K: 256, N: 256 });
+      expect(c.weight_bytes).toBe([144 * 256, 34 * 8 * 256][i]);
+      expect(c.copies).toBe(Math.ceil(2 ** 18 / c.weight_bytes));
+      expect(c.gbs).toBeGreaterThan(0);
+      expect(c.general_gbs).toBeGreaterThan(0);
+      expect(c.vs_general).toBeCloseTo(c.gbs / c.general_gbs, 9);
+      expect(c.vs_read_peak).toBeCloseTo(c.gbs / report.read_peak_gbs, 9);
+      expect(c.general_vs_read_peak).toBeCloseTo(c.general_gbs / report.read_peak_gbs, 9);
+      // The two kernels sum 256 products in different orders.
+      expect(c.max_rel_diff).toBeLessThan(1e-5);
     }
   });
 

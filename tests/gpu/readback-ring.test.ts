@@ -1,3 +1,4 @@
+import { countSubmitsAndStaging } from '../helpers/gpu-counters.ts';
 import { describe, expect, it } from 'vitest';
 import { createNodeGpu } from '../../src/gpu/node.ts';
 import { READBACK_USAGE } from '../../src/gpu/pool.ts';
@@ -15,19 +16,7 @@ describe('ReadbackRing', () => {
     expect(gpu.pool.liveBytes - before).toBe(2 * 16);
     expect(gpu.pool.byOwner().readback).toBe(2 * 16);
 
-    const device = gpu.device;
-    const createBuffer = device.createBuffer.bind(device);
-    const submit = device.queue.submit.bind(device.queue);
-    let staging = 0;
-    let submits = 0;
-    device.createBuffer = (d: GPUBufferDescriptor) => {
-      if (d.usage & MAP_READ) staging++;
-      return createBuffer(d);
-    };
-    device.queue.submit = (c: Iterable<GPUCommandBuffer>) => {
-      submits++;
-      submit(c);
-    };
+    const { counts, restore } = countSubmitsAndStaging(gpu);
     try {
       const rec = gpu.recorder('test');
       const reads: Promise<ArrayBuffer>[] = [];
@@ -47,11 +36,11 @@ describe('ReadbackRing', () => {
         read.then(() => (settled[i] = true));
         reads.push(read);
       }
-      expect(submits).toBe(7); // the copies rode in the recorder's submits, nothing else was submitted
+      expect(counts.submits).toBe(7); // the copies rode in the recorder's submits, nothing else was submitted
       const values = await Promise.all(reads.map(async (r) => [...new Float32Array(await r)]));
       expect(values).toEqual(Array.from({ length: 7 }, (_, i) => [i + 0.5, i]));
       expect(waits).toBeGreaterThan(0);
-      expect(staging).toBe(0); // no staging buffer beyond the ring's own
+      expect(counts.staging).toBe(0); // no staging buffer beyond the ring's own
       // a slot reused while mapped or mapping would be a validation error here
       await gpu.sync('ring');
 
@@ -67,8 +56,7 @@ describe('ReadbackRing', () => {
       expect(ring.inFlight).toBe(0);
       rec.destroy();
     } finally {
-      device.createBuffer = createBuffer;
-      device.queue.submit = submit;
+      restore();
     }
     ring.destroy();
     gpu.pool.releaseTensor(src);

@@ -63,7 +63,7 @@ describe('subgroups on the device', () => {
   it('the reduction benchmark times both paths and finds their outputs a few ulps apart', async (ctx) => {
     const gpu = await testGpu();
     if (!gpu.adapter.subgroups) ctx.skip('this device has no WebGPU subgroups');
-    const cases = await runReductionBench(gpu, { rows: 37, widths: [53], vocabs: [300], timing: { warmup: 0, targetMs: 1, maxIters: 1 }, rounds: 1, repeat: 1 });
+    const cases = await runReductionBench(gpu, { rows: 37, widths: [53], vocabs: [300], timing: { warmup: 0, targetMs: 1, maxIters: 1, rounds: 1 }, repeat: 1 });
     expect(cases.map((c) => c.name)).toEqual(['rmsnorm forward', 'rmsnorm backward', 'layernorm forward', 'layernorm backward', 'cross-entropy forward']);
     for (const c of cases) {
       expect(c.workgroup_ms, c.name).toBeGreaterThan(0);

@@ -2,7 +2,7 @@
 import type { Batch } from '../../src/data/batch.ts';
 import { dropoutScale } from '../../src/kernels/matmul.ts';
 import { dropoutKeep } from '../../src/kernels/lora.ts';
-import { planAdapterLayout, slotView, type AdapterLayout } from '../../src/lora/layout.ts';
+import { planAdapterLayout, readSlot, slotBlocks, writeSlot, type AdapterLayout } from '../../src/lora/layout.ts';
 import { adapterModules } from '../../src/lora/modules.ts';
 import type { ModelConfig } from '../../src/model/config.ts';
 import { moduleSeed } from '../../src/model/forward-linear.ts';
@@ -19,20 +19,21 @@ export function randomParams(layout: AdapterLayout, seed: number, scale: number,
   const next = rng(seed);
   for (const e of layout.entries) {
     for (const [slot, zero] of [[e.a, false], [e.b, zeroB]] as const) {
-      const v = slotView(p as unknown as Float32Array, slot);
+      const v = new Float64Array(slot.shape[0] * slot.shape[1]);
       for (let i = 0; i < v.length; i++) v[i] = zero ? 0 : Math.fround((next() * 2 - 1) * scale);
+      writeSlot(p, slot, v);
     }
   }
   return p;
 }
 
-/** The reference's LoRA hooks as views of the flat float64 parameters (perturbing them moves the hooks). */
+/** The reference's LoRA hooks read from the flat float64 parameters (B's padded row blocks gathered). */
 export function refLora(layout: AdapterLayout, params: Float64Array, scale: number): Record<string, RefLora> {
   const out: Record<string, RefLora> = {};
   for (const e of layout.entries) {
     out[e.name] = {
-      A: params.subarray(e.a.offset, e.a.offset + e.a.shape[0] * e.a.shape[1]),
-      B: params.subarray(e.b.offset, e.b.offset + e.b.shape[0] * e.b.shape[1]),
+      A: readSlot(params, e.a),
+      B: readSlot(params, e.b),
       rank: layout.rank, scale,
     };
   }
@@ -93,12 +94,12 @@ export function referenceMeanLoss(ref: ReferenceModel, batch: Batch, rows: numbe
   return sum / batch.tokenCount;
 }
 
-/** A few coordinates of every A and B matrix, spread over each. */
+/** A few coordinates of every A and B matrix (of every row block of a fused module's B), spread over each. */
 export function sampledCoordinates(layout: AdapterLayout, perMatrix: number, seed: number): number[] {
   const next = rng(seed);
   const out: number[] = [];
   for (const e of layout.entries) {
-    for (const slot of [e.a, e.b]) {
+    for (const slot of [e.a, ...slotBlocks(e.b)]) {
       const n = slot.shape[0] * slot.shape[1];
       for (let i = 0; i < perMatrix; i++) out.push(slot.offset + Math.floor(next() * n));
     }

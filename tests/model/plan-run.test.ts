@@ -27,8 +27,11 @@ const sum = (bs: { bytes: number }[]) => bs.reduce((s, b) => s + b.bytes, 0);
 describe('planned weights', () => {
   for (const kind of ['llama', 'qwen2', 'mistral', 'gpt2'] as TinyKind[]) {
     for (const dtype of ['F32', 'BF16'] as const) {
-      it(`${kind} ${dtype}: the bytes uploadWeights allocates, tensor by tensor`, () => {
+      it(`${kind} ${dtype}: the bytes uploadWeights allocates, tensor by tensor`, async () => {
         const m = loadModelFiles(tinyModelFiles(kind, { dtype }), `tiny-${kind}`);
+        const uploaded = uploadWeights(await testGpu(), m.config, m.weights);
+        expect(weightBytes(m.config, m.weights)).toBe(uploaded.bytes);
+        uploaded.destroy();
         expect(sum(planWeights(m.config, { weightType: weightTypeOf(m.weights) }))).toBe(weightBytes(m.config, m.weights));
         // From the config alone (torch_dtype), the same.
         expect(sum(planWeights(m.config))).toBe(weightBytes(m.config, m.weights));
@@ -68,7 +71,9 @@ describe('planned dispatches', () => {
         const rec = gpu.recorder('count');
         net.recordStep(rec, batch, { backward: true, lossScale: 0.1, dropoutSeed: 1 });
         const adapted = new Set(layout.entries.map((e) => e.name));
-        expect(rec.uniformBytesRecorded / UNIFORM_ALIGN).toBe(stepDispatches(model.config, { adapted, training: true, recompute, headChunks: 2 }));
+        const split = { rows: 2 * 40, rank: 2, floats: net.plan.splitFloats, long: gpu.longMatmul };
+        expect(split.floats).toBeGreaterThan(0);
+        expect(rec.uniformBytesRecorded / UNIFORM_ALIGN).toBe(stepDispatches(model.config, { adapted, training: true, recompute, headChunks: 2, split }));
         rec.destroy();
         net.releaseStaging();
         net.destroy();

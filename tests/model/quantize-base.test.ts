@@ -15,6 +15,11 @@ import { ggufTensors } from '../../src/train/merge-files.ts';
 import { adapterCardMarkdown } from '../../src/lora/card.ts';
 import { defaultAdapterConfig } from '../../src/lora/config.ts';
 import { weightPrecision } from '../../src/model/weights.ts';
+import { Network } from '../../src/model/network.ts';
+import { planWeights, weightTypeOf } from '../../src/model/plan-run.ts';
+import { ReferenceModel } from '../reference/model.ts';
+import { testGpu } from '../helpers/gpu.ts';
+import { logitsError, paddedBatch, tinyModel } from './network-helpers.ts';
 
 const DIR = new URL('../../../shared/data/models/quantized/', import.meta.url);
 const read = (name: string) => new Uint8Array(readFileSync(new URL(name, DIR)));
@@ -63,8 +68,27 @@ describe('4-bit base at load', () => {
     expect(card).toContain('| base precision while training | quantized: Q4_K, Q6_K (4-bit base, quantized at load) |');
   });
 
-  it('refuses GPT-2 with a reason', () => {
-    const model = hfFolder();
-    expect(() => quantizeBase({ ...model, config: { ...model.config, arch: 'gpt2' } })).toThrow(/a 4-bit base is for Llama-family models/);
+  it("GPT-2: c_attn is quantized whole, its q, k, v row blocks bound apart, and the GPU's logits are the reference's on the quantized weights", async () => {
+    const model = tinyModel('gpt2');
+    const { model: q, report } = quantizeBase(model);
+    // C = 32: rows of one 32-block, Q5_0; the embedding Q8_0.
+    expect(q.weights.info('transformer.h.0.attn.c_attn.weight').dtype).toBe('q5_0');
+    expect(q.weights.info('transformer.wte.weight').dtype).toBe('q8_0');
+    expect(q.weights.info('transformer.wpe.weight').dtype).toBe('f32');
+    expect(q.weights.info('transformer.h.0.attn.c_attn.bias').dtype).toBe('f32');
+    expect(report.types).toEqual({ F32: 19, Q5_0: 8, Q8_0: 1 }); // 2 layers × 4 linears; the tied embedding; norms, biases, wpe
+    const gpu = await testGpu();
+    const net = await Network.create(gpu, q, { maxBatch: 2, maxSeq: 7, training: false, adapter: null });
+    const k = net.weights.get('transformer.h.0.attn.k_proj.weight');
+    expect([k.dtype, k.shape, k.byteOffset]).toEqual(['q5_0', [32, 32], 768]); // 32 rows × 22 bytes = 704, padded
+    // What `tsugiki plan --base-4bit` counts is what the upload holds.
+    expect(planWeights(model.config, { base: '4bit', weightType: weightTypeOf(model.weights) }).reduce((n, b) => n + b.bytes, 0)).toBe(net.weights.bytes);
+    const lengths = [7, 4];
+    const { batch, rows } = paddedBatch(lengths, q.config.vocabSize, 7);
+    const logits = await net.logits(batch);
+    const ref = new ReferenceModel(q.config, q.weights); // reads the dequantized weights
+    const err = logitsError(logits, rows.map((r) => ref.forward(r)), lengths, batch.T, q.config.vocabSize);
+    expect(err.rel).toBeLessThan(1e-4);
+    net.destroy();
   });
 });

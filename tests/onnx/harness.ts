@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import type { ModelConfig } from '../../src/model/config.ts';
 import { loadModelFiles, type LoadedModel } from '../../src/model/load-source.ts';
-import { planAdapterLayout, slotView } from '../../src/lora/layout.ts';
+import { planAdapterLayout, writeSlot } from '../../src/lora/layout.ts';
 import { adapterModules } from '../../src/lora/modules.ts';
 import { loraScale } from '../../src/lora/config.ts';
 import type { ExportAdapter } from '../../src/onnx/export.ts';
@@ -75,10 +75,12 @@ export function randomAdapter(cfg: ModelConfig, targets: string[], seed: number,
   const ref: Record<string, RefLora> = {};
   const scale = loraScale({ rank: R, alpha, rslora: false });
   for (const e of layout.entries) {
-    const A = slotView(params, e.a);
-    const B = slotView(params, e.b);
+    const A = new Float32Array(e.a.shape[0] * e.a.shape[1]);
+    const B = new Float32Array(e.b.shape[0] * e.b.shape[1]);
     for (let i = 0; i < A.length; i++) A[i] = (next() * 2 - 1) * 0.3;
     for (let i = 0; i < B.length; i++) B[i] = (next() * 2 - 1) * 0.3;
+    writeSlot(params, e.a, A);
+    writeSlot(params, e.b, B);
     ref[e.name] = { A, B, rank: R, scale };
   }
   return { adapter: { cfg: { rank: R, alpha, rslora: false }, layout, params }, ref };

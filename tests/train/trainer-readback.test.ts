@@ -1,3 +1,4 @@
+import { countSubmitsAndStaging } from '../helpers/gpu-counters.ts';
 import { describe, expect, it } from 'vitest';
 import type { Row } from '../../src/data/dataset.ts';
 import { READBACK_RING_SLOTS } from '../../src/gpu/readback-ring.ts';
@@ -12,7 +13,6 @@ import { ReferenceModel } from '../reference/model.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { tinyModelFiles } from '../helpers/tiny-models.ts';
 
-const MAP_READ = 0x1;
 const model = loadModelFiles(tinyModelFiles('llama'), 'tiny-llama');
 const rows: Row[] = Array.from({ length: 10 }, (_, i) => ({ input: `item ${i}`, output: i % 3 === 0 ? 'red' : 'blue', line: i + 1 }));
 const options: TrainOptions = {
@@ -49,34 +49,21 @@ async function separateReadbackPath(t: Trainer): Promise<{ loss: number; norm: n
 describe('the trainer\'s metrics readback ring', () => {
   it('one submit per step, no staging buffer created while training, the same losses and norms as separate readbacks, step 1 as float64', async () => {
     const gpu = await testGpu();
-    const device = gpu.device;
-    const createBuffer = device.createBuffer.bind(device);
-    const submit = device.queue.submit.bind(device.queue);
-    let staging = 0;
-    let submits = 0;
-    device.createBuffer = (d: GPUBufferDescriptor) => {
-      if (d.usage & MAP_READ) staging++;
-      return createBuffer(d);
-    };
-    device.queue.submit = (c: Iterable<GPUCommandBuffer>) => {
-      submits++;
-      submit(c);
-    };
+    const { counts, restore } = countSubmitsAndStaging(gpu);
     const ring = await Trainer.create(gpu, model, rows, options);
-    const createdByTrainer = staging;
+    const createdByTrainer = counts.staging;
     const submitsAtStep: number[] = [];
     const steps: { loss: number; norm: number }[] = [];
-    const s0 = submits;
+    const s0 = counts.submits;
     const result = await ring.run({
       onStep: (e) => {
-        submitsAtStep.push(submits - s0);
+        submitsAtStep.push(counts.submits - s0);
         steps.push({ loss: e.loss, norm: e.grad_norm });
       },
     });
-    const runSubmits = submits - s0;
-    const runStaging = staging - createdByTrainer;
-    device.createBuffer = createBuffer;
-    device.queue.submit = submit;
+    const runSubmits = counts.submits - s0;
+    const runStaging = counts.staging - createdByTrainer;
+    restore();
     expect(result.reason).toBe('done');
     expect(steps).toHaveLength(8);
 

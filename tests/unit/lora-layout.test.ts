@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { initAdapter } from '../../src/lora/init.ts';
-import { planAdapterLayout, slotView } from '../../src/lora/layout.ts';
+import { planAdapterLayout, readSlot, slotView, writeSlot } from '../../src/lora/layout.ts';
 import { adapterFileBytes, adapterModules, blockModules, targetNames, trainableParams, type LoraModelShape } from '../../src/lora/modules.ts';
 import { configFromHf } from '../../src/model/config.ts';
 import { layerLinears, loraTargets } from '../../src/model/modules.ts';
@@ -121,6 +121,27 @@ describe('planAdapterLayout: one flat buffer, 256-byte aligned', () => {
     expect(layout.totalFloats % 64).toBe(0);
     expect(layout.totalFloats).toBeGreaterThanOrEqual(end);
     expect(slots).toHaveLength(3 * 7 * 2);
+  });
+
+  it("keeps each row block of GPT-2's fused c_attn B aligned; readSlot / writeSlot see B as one [3C, R] matrix", () => {
+    const gpt2 = { arch: 'gpt2' as const, hidden: 6, layers: 1, heads: 2, kvHeads: 2, headDim: 3, intermediate: 24 };
+    const layout = planAdapterLayout(adapterModules(gpt2, { targets: ['c_attn'], layers: null }), 2);
+    const [e] = layout.entries;
+    // A [2, 6] at 0; B [18, 2]: blocks [6, 2] = 12 floats each at 64, 128, 192 (padding between them).
+    expect(e.a).toEqual({ offset: 0, shape: [2, 6] });
+    expect(e.b).toEqual({ offset: 64, shape: [18, 2], blocks: [64, 128, 192].map((offset) => ({ offset, shape: [6, 2] })) });
+    expect(layout.totalFloats).toBe(256);
+    const params = new Float32Array(layout.totalFloats);
+    const B = Float32Array.from({ length: 36 }, (_, i) => i + 1);
+    writeSlot(params, e.b, B);
+    expect(Array.from(params.subarray(128, 140))).toEqual(Array.from(B.subarray(12, 24)));
+    expect(params.subarray(76, 128).every((v) => v === 0)).toBe(true);
+    expect(readSlot(params, e.b)).toEqual(B);
+    expect(() => slotView(params, e.b)).toThrow(/padded row blocks; read it with readSlot/);
+    // r = 32: C·R = 192 floats is a multiple of 64, the blocks are contiguous and B is one view as before.
+    const wide = planAdapterLayout(adapterModules(gpt2, { targets: ['c_attn'], layers: null }), 32).entries[0].b;
+    expect(wide.blocks!.map((x) => x.offset)).toEqual([wide.offset, wide.offset + 192, wide.offset + 384]);
+    expect(slotView(new Float32Array(2048), wide)).toHaveLength(18 * 32);
   });
 });
 

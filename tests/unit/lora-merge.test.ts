@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../src/io/halfs.ts';
 import { parseSafetensors, tensorToF32, writeSafetensors, type SafeTensorInput } from '../../src/io/safetensors.ts';
 import { initAdapter } from '../../src/lora/init.ts';
-import { planAdapterLayout, slotView } from '../../src/lora/layout.ts';
+import { planAdapterLayout, slotView, writeSlot } from '../../src/lora/layout.ts';
 import { mergedCheckpoint, mergeWeight, mergeWeight64, roundToDtype } from '../../src/lora/merge.ts';
 import { adapterModules, type LoraModelShape } from '../../src/lora/modules.ts';
 import { randomArray } from '../helpers/numeric.ts';
@@ -95,7 +95,7 @@ describe('mergedCheckpoint', () => {
   function trained(model: LoraModelShape, targets: string[], R: number) {
     const layout = planAdapterLayout(adapterModules(model, { targets, layers: null }), R);
     const params = initAdapter(layout, { init: 'default', seed: 4 });
-    layout.entries.forEach((e, i) => slotView(params, e.b).set(f32(e.b.shape[0] * R, 20 + i, 0.1)));
+    layout.entries.forEach((e, i) => writeSlot(params, e.b, f32(e.b.shape[0] * R, 20 + i, 0.1)));
     return { layout, params };
   }
 
@@ -137,6 +137,15 @@ describe('mergedCheckpoint', () => {
     const ref = Float32Array.from(reference64(Wnk, slotView(params, e.a), slotView(params, e.b), 1.5, 6, 24, 2));
     for (let k = 0; k < 24; k++) for (let n = 0; n < 6; n++) expect(out[1].data[k * 6 + n]).toBe(ref[n * 24 + k]);
     expect(out[1].shape).toEqual([24, 6]);
+    // c_attn: one delta B·A over the fused [3C, C], B's three row blocks padded apart in the flat buffer (C·R = 12 floats).
+    const qkv = layout.entries[0];
+    expect(qkv.b.blocks!.map((x) => x.offset - qkv.b.offset)).toEqual([0, 64, 128]);
+    const Wqkv = new Float32Array(18 * 6);
+    for (let k = 0; k < 6; k++) for (let n = 0; n < 18; n++) Wqkv[n * 6 + k] = cAttn[k * 18 + n];
+    const B = new Float32Array(18 * 2);
+    for (const [i, blk] of qkv.b.blocks!.entries()) B.set(params.subarray(blk.offset, blk.offset + 12), i * 12);
+    const refQkv = Float32Array.from(reference64(Wqkv, slotView(params, qkv.a), B, 1.5, 18, 6, 2));
+    for (let k = 0; k < 6; k++) for (let n = 0; n < 18; n++) expect(out[0].data[k * 18 + n]).toBe(refQkv[n * 6 + k]);
   });
 
   it('names the missing or mis-shaped weight', () => {

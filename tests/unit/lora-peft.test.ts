@@ -6,7 +6,7 @@ import { labelReport } from '../../src/eval/report.ts';
 import { LABEL_RULE_SENTENCE } from '../../src/eval/rule.ts';
 import { adapterCardMarkdown, adapterZip } from '../../src/lora/card.ts';
 import type { AdapterConfig } from '../../src/lora/config.ts';
-import { planAdapterLayout, slotView } from '../../src/lora/layout.ts';
+import { planAdapterLayout, readSlot, slotView, writeSlot } from '../../src/lora/layout.ts';
 import { adapterFileBytes, adapterModules, trainableParams, type LoraModelShape } from '../../src/lora/modules.ts';
 import { exportPeftAdapter, peftConfigJson } from '../../src/lora/peft.ts';
 import { importPeftAdapter } from '../../src/lora/peft-import.ts';
@@ -36,7 +36,7 @@ function adapter(model: LoraModelShape, cfg: AdapterConfig, seed = 1) {
   const random = randomParams(layout.totalFloats, seed);
   const params = new Float32Array(layout.totalFloats); // padding stays zero, as the trainer keeps it
   for (const e of layout.entries) {
-    for (const s of [e.a, e.b]) params.set(slotView(random, s), s.offset);
+    for (const s of [e.a, e.b]) writeSlot(params, s, readSlot(random, s));
   }
   return { layout, params };
 }

@@ -45,7 +45,7 @@ describe('the studio estimate is the engine plan', () => {
   it('uses f32 weights for GPT-2 (its default dtype)', () => {
     const gpt2 = configFromHf({ architectures: ['GPT2LMHeadModel'], n_embd: 768, n_head: 12, n_layer: 12, n_positions: 1024, vocab_size: 50257 });
     const est = estimateTrainingMemory(gpt2, { batchSize: 1, seqLen: 512, adapter: null });
-    // GPT-2 small has 124,439,808 parameters (tied); f32, c_attn in three parts
+    // GPT-2 small has 124,439,808 parameters (tied); f32, c_attn in one buffer of aligned row blocks
     expect(est.frozenBytes).toBeGreaterThanOrEqual(124_439_808 * 4);
     expect(est.frozenBytes).toBeLessThan(124_439_808 * 4 + 16 * 300);
   });

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { numberOption, parseArgs, stringOption, UsageError, type ParsedArgs } from '../args.ts';
 import { parseDataset } from '../../data/parse.ts';
 import { adapterName } from '../../gpu/device.ts';
-import { createNodeGpu } from '../../gpu/node.ts';
+import { cliGpu } from '../gpu.ts';
 import { openModel } from '../../model/load-cli.ts';
 import { formatReport, runBench, type BenchReport } from '../../../bench/run.ts';
 import { DEFAULT_TIMING, QUICK_TIMING } from '../../../bench/timing.ts';
@@ -48,14 +48,17 @@ function formatPlanCheck(c: PlanCheck): string {
  *             backward), cross-entropy forward and the norm of 2²⁰ gradients with and without WebGPU subgroups, on a device
  *             that has them (bench/reductions.ts); prints just that.
  *   kernels:  [--rows M] [--sizes 64,256] [--ranks 8,16]: tsugiki's matmul and LoRA layer against
- *             tfjs-backend-webgpu on the same device, jax-js on the same adapter, and the FMA peak.
+ *             tfjs-backend-webgpu on the same device, jax-js on the same adapter, and the FMA peak;
+ *             [--decode-size C] [--decode-mib F]: the M = 1 matmul of generation on Q4_K and Q8_0
+ *             weights [C, C] (rows kernel and general kernels) in GB/s, cycling through F MiB of
+ *             copies, against the read bandwidth measured over F MiB.
  *   training: [--model MODEL] [--data DATA] [--batch-size B] [--seq-len T] [--steps N]: tokens/s
  *             and GPU memory of the trainer's LoRA step (see bench/train.ts), against a full
  *             fine-tune's memory. MODEL defaults to stories260K.gguf, DATA to the SMS spam rows, in
  *             the shared data folder beside the repository.
  */
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['rows', 'sizes', 'ranks', 'vocabs', 'model', 'data', 'batch-size', 'seq-len', 'steps', 'layers'],
+  const args = parseArgs(argv, ['rows', 'sizes', 'ranks', 'vocabs', 'decode-size', 'decode-mib', 'model', 'data', 'batch-size', 'seq-len', 'steps', 'layers'],
     ['json', 'quick', 'skip-kernels', 'skip-training', 'plan-only', 'plan-check', 'recompute', 'no-recompute', 'reductions']);
   if (args.positionals.length) throw new UsageError(`bench takes no positional arguments (got ${args.positionals.join(' ')}); give the model with --model PATH.`);
   const json = args.options.has('json');
@@ -65,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.options.has('plan-check')) {
-    const gpu = await createNodeGpu();
+    const gpu = await cliGpu();
     try {
       const recompute = args.options.has('recompute') ? 'on' : args.options.has('no-recompute') ? 'off' : 'auto';
       const layers = numberOption(args, 'layers', QWEN25_05B.num_hidden_layers, { integer: true, min: 1 });
@@ -90,6 +93,8 @@ export async function run(argv: string[]): Promise<number> {
     rows: numberOption(args, 'rows', 512, { integer: true, min: 1 }),
     sizes: listOption(args, 'sizes', quick ? [64, 256] : [64, 256, 512, 1024]),
     ranks: listOption(args, 'ranks', quick ? [8] : [8, 16]),
+    decodeSize: numberOption(args, 'decode-size', quick ? 1024 : 2048, { integer: true, min: 256 }),
+    decodeFootprint: numberOption(args, 'decode-mib', quick ? 16 : 64, { min: 0.0625 }) * 2 ** 20,
     timing: quick ? QUICK_TIMING : DEFAULT_TIMING,
     log,
   };
@@ -102,7 +107,8 @@ export async function run(argv: string[]): Promise<number> {
         steps: numberOption(args, 'steps', quick ? 3 : 10, { integer: true, min: 1 }),
       }
     : null;
-  const gpu = await createNodeGpu();
+  if (kernelOptions.decodeSize % 256 !== 0) throw new UsageError(`--decode-size ${kernelOptions.decodeSize}: rows must be whole Q4_K blocks; give a multiple of 256.`);
+  const gpu = await cliGpu();
   try {
     const report: Partial<BenchReport> & { adapter: string; training?: TrainBenchReport; plan?: PlanTargetReport[] } = kernels
       ? await runBench(gpu, kernelOptions)
@@ -131,7 +137,7 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 async function reductions(args: ParsedArgs, json: boolean, quick: boolean): Promise<number> {
-  const gpu = await createNodeGpu();
+  const gpu = await cliGpu();
   try {
     if (!gpu.adapter.subgroups) {
       throw new UsageError(`--reductions compares the subgroup and workgroup-memory paths, but ${adapterName(gpu.adapter)} has no WebGPU subgroups (or TSUGIKI_NO_SUBGROUPS=1 is set).`);
@@ -142,7 +148,6 @@ async function reductions(args: ParsedArgs, json: boolean, quick: boolean): Prom
       vocabs: listOption(args, 'vocabs', [4096]),
       gradients: 1 << 20,
       timing: quick ? QUICK_TIMING : DEFAULT_TIMING,
-      rounds: quick ? 1 : 3,
       log: (line) => process.stderr.write(`${line}\n`),
     });
     const adapter = adapterName(gpu.adapter);

@@ -16,7 +16,7 @@ import { numberOption, parseArgs, stringOption, UsageError } from '../args.ts';
 import { parseDataset } from '../../data/parse.ts';
 import { encodeExample } from '../../data/prompt.ts';
 import { splitTrainVal } from '../../data/split.ts';
-import { createNodeGpu } from '../../gpu/node.ts';
+import { cliGpu } from '../gpu.ts';
 import { writeAnswer } from '../../eval/answers.ts';
 import { compareLabelPredictions } from '../../eval/held-out.ts';
 import { labelReport, reportJson, reportSummary, textReport, type EvalReport } from '../../eval/report.ts';
@@ -61,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   const labels = scoredLabels(data.rows);
   const maxSeq = Math.max(seqLen, Math.min(model.config.maxPositions, Math.max(...examples.map((e) => e.promptLength)) + maxNewTokens));
 
-  const gpu = await createNodeGpu();
+  const gpu = await cliGpu();
   try {
     const net = await openNetwork(gpu, model, adapterDir, { maxBatch: batchSize, maxSeq });
     const losses = await rowLosses(net, examples, batchSize, padId);

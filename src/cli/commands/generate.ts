@@ -4,7 +4,7 @@
  * streams to stdout (greedy at temperature 0, the default).
  */
 import { numberOption, parseArgs, stringOption, UsageError } from '../args.ts';
-import { createNodeGpu } from '../../gpu/node.ts';
+import { cliGpu } from '../gpu.ts';
 import { generate } from '../../model/generate.ts';
 import { openModel, openNetwork } from '../../model/load-cli.ts';
 
@@ -27,7 +27,7 @@ export async function run(argv: string[]): Promise<number> {
   const tok = model.tokenizer;
   const promptIds = tok.encode(prompt, { addBos: true });
   if (promptIds.length === 0) throw new UsageError('the prompt is empty and this model has no BOS token to start from; give --prompt TEXT.');
-  const gpu = await createNodeGpu();
+  const gpu = await cliGpu();
   try {
     const net = await openNetwork(gpu, model, stringOption(args, 'adapter'), { maxBatch: 1, maxSeq: promptIds.length + maxNewTokens });
     let shown = '';

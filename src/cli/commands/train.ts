@@ -10,7 +10,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { basename, join } from 'node:path';
 import { parseArgs, stringOption, UsageError } from '../args.ts';
 import { parseDataset } from '../../data/parse.ts';
-import { createNodeGpu } from '../../gpu/node.ts';
+import { cliGpu } from '../gpu.ts';
 import { importPeftAdapter } from '../../lora/peft-import.ts';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, exportPeftAdapter } from '../../lora/peft.ts';
 import { trainableParams } from '../../lora/modules.ts';
@@ -84,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   options = { ...options, adapter: { ...options.adapter, baseModel, ...(revision ? { revision } : {}) } };
 
-  const gpu = await createNodeGpu();
+  const gpu = await cliGpu();
   const trainer = await Trainer.create(gpu, model, dataset.rows, options, { params, checkpoint });
   const d = trainer.data;
   const total = trainer.state.totalSteps;

@@ -113,7 +113,7 @@ function BaseQuantControl() {
       </p>
     );
   }
-  if (m.precision.startsWith('quantized') || m.config.arch === 'gpt2') return null;
+  if (m.precision.startsWith('quantized')) return null;
   const bits = m.dtype === 'f32' ? 32 : 16;
   const estimate = m.weightBytes * (1 - Q4_K_BITS / bits);
   return (

@@ -31,6 +31,8 @@ export interface TrainSlice {
   pausedAt: number | null;
   /** Held-out rows being evaluated after the last step (null otherwise). */
   evaluatingRows: number | null;
+  /** The first run on this GPU is timing the matmul kernel choices. */
+  tuningKernels: boolean;
   setMaxSteps: (n: number | null) => void;
   setCheckpointEvery: (n: number) => void;
   setContinueImported: (on: boolean) => void;
@@ -79,8 +81,9 @@ export const createTrainSlice: StateCreator<Store, [], [], TrainSlice> = (set, g
         { run: { rows: s.dataset.parsed.rows, options: record.options, useChatTemplate: record.useChatTemplate, checkpointEvery: record.checkpointEvery, resume, initFromAdapter } },
         (e) => {
           applyLiveEvent(e);
-          if (e.type === 'start') {
-            set({ trainInfo: { trainRows: e.trainRows, valRows: e.valRows, labels: e.labels } });
+          if (e.type === 'tuning') set({ tuningKernels: true });
+          else if (e.type === 'start') {
+            set({ tuningKernels: false, trainInfo: { trainRows: e.trainRows, valRows: e.valRows, labels: e.labels } });
             record.totalSteps = e.totalSteps;
           } else if (e.type === 'checkpoint') {
             record.checkpointStep = e.step;
@@ -93,7 +96,7 @@ export const createTrainSlice: StateCreator<Store, [], [], TrainSlice> = (set, g
         },
       );
       const status = result.status === 'done' || result.status === 'early-stopped' ? 'done' : result.status === 'stopped' ? 'stopped' : 'failed';
-      set({ evaluatingRows: null, trainStatus: status, trainResult: result, trainProblem: result.status === 'non-finite' ? result.message : null });
+      set({ evaluatingRows: null, tuningKernels: false, trainStatus: status, trainResult: result, trainProblem: result.status === 'non-finite' ? result.message : null });
       set({ adapterInfo: trainedInfo(), pausedAt: null, openedRun: null, compareResult: null, freeAnswer: null });
       await get().recordRun(record, result);
       if (status === 'done') {
@@ -101,7 +104,7 @@ export const createTrainSlice: StateCreator<Store, [], [], TrainSlice> = (set, g
         set({ savedRun: null });
       } else set({ savedRun: record.checkpointStep !== null ? { ...record } : null });
     } catch (e) {
-      set({ evaluatingRows: null, trainStatus: 'failed', trainProblem: explainTrainError(e as EngineError, record) });
+      set({ evaluatingRows: null, tuningKernels: false, trainStatus: 'failed', trainProblem: explainTrainError(e as EngineError, record) });
       if (record.checkpointStep !== null) set({ savedRun: { ...record } });
     }
   };
@@ -119,6 +122,7 @@ export const createTrainSlice: StateCreator<Store, [], [], TrainSlice> = (set, g
     runHeldOut: null,
     pausedAt: null,
     evaluatingRows: null,
+    tuningKernels: false,
     setMaxSteps: (n) => set({ maxSteps: n !== null && Number.isInteger(n) && n >= 1 ? n : null }),
     setCheckpointEvery: (n) => set({ checkpointEvery: Number.isInteger(n) && n >= 0 ? n : 10 }),
     setContinueImported: (on) => set({ continueImported: on }),

@@ -87,6 +87,7 @@ export function TrainMessages() {
   const warnings = useStore((s) => s.trainWarnings);
   const pausedAt = useStore((s) => s.pausedAt);
   const evaluating = useStore((s) => s.evaluatingRows);
+  const tuning = useStore((s) => s.tuningKernels);
   return (
     <div aria-live="polite" data-testid="train-messages">
       {status === 'paused' ? (
@@ -95,6 +96,7 @@ export function TrainMessages() {
         </p>
       ) : null}
       {status === 'stopping' ? <p className="note">Stopping after the current step…</p> : null}
+      {tuning ? <p className="note">Timing the matrix kernels on this GPU before the first run (once; the fastest is kept in this browser)…</p> : null}
       {evaluating !== null ? <p className="note">Evaluating the adapter and the base model on {evaluating} held-out rows…</p> : null}
       {status === 'done' && result ? (
         <p className="ok" data-testid="train-done">
