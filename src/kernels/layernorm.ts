@@ -1,10 +1,9 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { uniforms } from '../gpu/recorder.ts';
 import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
-import { rowGroups, threadsPerRow, type NormBackwardOptions } from './rmsnorm.ts';
+import { threadsPerRow, type NormBackwardOptions } from './rmsnorm.ts';
+import { rowLayout } from './rows.ts';
 import { floatWdtype } from './weights.ts';
-
-const SHADERS = ['common', 'weights', 'rows', 'layernorm'] as const;
 
 /** Statistics the forward saves for the backward: f32 [N] each (x's shape without C). */
 export interface LayerNormStats {
@@ -22,12 +21,13 @@ export function layernormForward(rec: Recorder, x: Tensor, g: Tensor, b: Tensor,
   expectShape('layernorm', 'bias', b, [c]);
   expectShape('layernorm', 'y', y, x.shape, ['f32']);
   if (!(Number.isFinite(eps) && eps >= 0)) throw new Error(`layernorm: eps is ${eps} but a finite number ≥ 0 is needed (layer_norm_epsilon).`);
+  const rows = rowLayout(rec.gpu, n, c, threadsPerRow(c));
   rec.dispatch({
     label: `layernorm ${y.label}`,
-    pipeline: { shaders: SHADERS, entry: 'layernorm_forward', constants: { WDTYPE: wdtype, TPR: threadsPerRow(c) } },
+    pipeline: { shaders: ['common', 'weights', rows.helper, 'layernorm'], entry: 'layernorm_forward', constants: { ...rows.constants, WDTYPE: wdtype }, subgroups: rows.subgroups },
     uniforms: uniforms(n, c, { f: eps }),
     bindings: [x, g, b, y, stats.mean, stats.rstd],
-    workgroups: [rowGroups(n, c)],
+    workgroups: [rows.workgroups],
   });
 }
 
@@ -47,12 +47,18 @@ export function layernormBackward(
   const { n, c, wdtype } = checkRows('layernorm backward', x, g, stats);
   expectShape('layernorm backward', 'dy', dy, x.shape, ['f32']);
   expectShape('layernorm backward', 'dx', dx, x.shape, ['f32']);
+  const rows = rowLayout(rec.gpu, n, c, threadsPerRow(c));
   rec.dispatch({
     label: `layernorm backward ${dx.label}`,
-    pipeline: { shaders: SHADERS, entry: 'layernorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0, TPR: threadsPerRow(c) } },
+    pipeline: {
+      shaders: ['common', 'weights', rows.helper, 'layernorm'],
+      entry: 'layernorm_backward',
+      constants: { ...rows.constants, WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0 },
+      subgroups: rows.subgroups,
+    },
     uniforms: uniforms(n, c),
     bindings: [dy, x, g, stats.mean, stats.rstd, dx],
-    workgroups: [rowGroups(n, c)],
+    workgroups: [rows.workgroups],
   });
 }
 
