@@ -4,7 +4,8 @@
 // loss [N] = logsumexp(logits[n]) − logits[n, target] (0 where not counted, NaN for a target
 // outside [−1, V) so that a bad batch cannot pass unnoticed); lse [N] keeps the row log-sum-exp
 // for the backward. Each thread keeps a running (max, sum of exp) over a strided slice of the row,
-// then the pairs are merged in a tree, so V up to 152k needs one read of the row.
+// then the pairs are merged in a tree, so V up to 152k needs one read of the row. Where the device
+// has subgroups, cross_entropy_subgroups.wgsl's entry point takes the place of both.
 
 struct Params { N: u32, V: u32, }
 @group(0) @binding(0) var<uniform> p: Params;

@@ -1,7 +1,7 @@
 // LayerNorm (GPT-2): y = (x − mean) / sqrt(var + eps) · g + b over the last dimension C of
 // x [N, C] (biased variance, as torch.nn.LayerNorm). Rows are spread over workgroups as rows.wgsl
-// describes (TPR threads per row); each thread strides over its row's channels and a tree
-// reduction over the row's threads sums it. g, b [C] are frozen weights in one stored dtype
+// describes; each thread strides over its row's channels and row_sum / row_sum2 add the row's
+// threads (a tree through workgroup memory, or subgroup sums: rows_subgroups.wgsl). g, b [C] are frozen weights in one stored dtype
 // (weights.wgsl). The forward saves mean and rstd [N] for the backward.
 
 struct Params { n: u32, c: u32, eps: f32, }
@@ -9,24 +9,6 @@ struct Params { n: u32, c: u32, eps: f32, }
 
 // Backward only: 0 writes dx (=), 1 adds it into dx (+=, along the residual stream).
 override ACCUMULATE: u32 = 0u;
-
-var<workgroup> partial: array<vec2f, WG>;
-
-// The sums of v (two at once) over the TPR threads of this thread's row, returned to each of them.
-// Called in uniform control flow by every thread of the workgroup (threads past the last row pass 0).
-fn row_sum2(li: u32, v: vec2f) -> vec2f {
-  partial[li] = v;
-  workgroupBarrier();
-  let lane = li % TPR;
-  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
-    if (lane < s) { partial[li] += partial[li + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[li - lane];
-  workgroupBarrier(); // the next call may overwrite the row's first slot
-  return total;
-}
-
 
 // Each entry point binds its own buffers 1, 2, … in the order its dispatch function passes them.
 @group(0) @binding(1) var<storage, read> x: array<f32>;          // [N, C]
@@ -37,26 +19,28 @@ fn row_sum2(li: u32, v: vec2f) -> vec2f {
 @group(0) @binding(6) var<storage, read_write> rstd: array<f32>; // [N]
 
 @compute @workgroup_size(WG)
-fn layernorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let t = row_lane(wid, nwg, li);
-  let base = t.row * p.c;
-  var s = 0.0;
-  for (var j = t.lane; j < t.count; j += TPR) { s += x[base + j]; }
-  let m = row_sum2(li, vec2f(s, 0.0)).x / f32(p.c);
-  // Variance from the centred values (two passes): no cancellation when |mean| ≫ std.
-  var ss = 0.0;
-  for (var j = t.lane; j < t.count; j += TPR) {
-    let d = x[base + j] - m;
-    ss += d * d;
-  }
-  let r = inverseSqrt(row_sum2(li, vec2f(ss, 0.0)).x / f32(p.c) + p.eps);
-  for (var j = t.lane; j < t.count; j += TPR) {
-    let w = weight_word(j);
-    y[base + j] = (x[base + j] - m) * r * weight_value(g[w], j) + weight_value(b[w], j);
-  }
-  if (t.lane == 0u && t.count > 0u) {
-    mean[t.row] = m;
-    rstd[t.row] = r;
+fn layernorm_forward(inv: RowInvocation) {
+  for (var pass_ = 0u; pass_ < ROW_PASSES; pass_++) {
+    let t = row_lane(inv, pass_, p.n, p.c);
+    let base = t.row * p.c;
+    var s = 0.0;
+    for (var j = t.lane; j < t.count; j += t.stride) { s += x[base + j]; }
+    let m = row_sum(inv, s) / f32(p.c);
+    // Variance from the centred values (two passes): no cancellation when |mean| ≫ std.
+    var ss = 0.0;
+    for (var j = t.lane; j < t.count; j += t.stride) {
+      let d = x[base + j] - m;
+      ss += d * d;
+    }
+    let r = inverseSqrt(row_sum(inv, ss) / f32(p.c) + p.eps);
+    for (var j = t.lane; j < t.count; j += t.stride) {
+      let w = weight_word(j);
+      y[base + j] = (x[base + j] - m) * r * weight_value(g[w], j) + weight_value(b[w], j);
+    }
+    if (t.lane == 0u && t.count > 0u) {
+      mean[t.row] = m;
+      rstd[t.row] = r;
+    }
   }
 }
 
@@ -69,21 +53,23 @@ fn layernorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
 
 // With x̂ = (x − mean)·r and d = g ⊙ dy:  dx = r · (d − mean(d) − x̂ · mean(d ⊙ x̂)).
 @compute @workgroup_size(WG)
-fn layernorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let t = row_lane(wid, nwg, li);
-  let base = t.row * p.c;
-  let row = min(t.row, p.n - 1u);
-  let m = mean_saved[row];
-  let r = rstd_saved[row];
-  var sums = vec2f(0.0);
-  for (var j = t.lane; j < t.count; j += TPR) {
-    let d = weight_value(g_saved[weight_word(j)], j) * dy[base + j];
-    sums += vec2f(d, d * (x_saved[base + j] - m) * r);
-  }
-  let means = row_sum2(li, sums) / f32(p.c);
-  for (var j = t.lane; j < t.count; j += TPR) {
-    let d = weight_value(g_saved[weight_word(j)], j) * dy[base + j];
-    let v = r * (d - means.x - (x_saved[base + j] - m) * r * means.y);
-    if (ACCUMULATE == 1u) { dx[base + j] += v; } else { dx[base + j] = v; }
+fn layernorm_backward(inv: RowInvocation) {
+  for (var pass_ = 0u; pass_ < ROW_PASSES; pass_++) {
+    let t = row_lane(inv, pass_, p.n, p.c);
+    let base = t.row * p.c;
+    let row = min(t.row, p.n - 1u);
+    let m = mean_saved[row];
+    let r = rstd_saved[row];
+    var sums = vec2f(0.0);
+    for (var j = t.lane; j < t.count; j += t.stride) {
+      let d = weight_value(g_saved[weight_word(j)], j) * dy[base + j];
+      sums += vec2f(d, d * (x_saved[base + j] - m) * r);
+    }
+    let means = row_sum2(inv, sums) / f32(p.c);
+    for (var j = t.lane; j < t.count; j += t.stride) {
+      let d = weight_value(g_saved[weight_word(j)], j) * dy[base + j];
+      let v = r * (d - means.x - (x_saved[base + j] - m) * r * means.y);
+      if (ACCUMULATE == 1u) { dx[base + j] += v; } else { dx[base + j] = v; }
+    }
   }
 }

@@ -1,6 +1,7 @@
 // RMSNorm (Llama): y = x / sqrt(mean(x²) + eps) · g, over the last dimension C of x [N, C].
-// Rows are spread over workgroups as rows.wgsl describes (TPR threads per row); each thread
-// strides over its row's channels and a tree reduction over the row's TPR threads sums it.
+// Rows are spread over workgroups as rows.wgsl describes; each thread strides over its row's
+// channels and row_sum adds the row's threads: a tree through workgroup memory (rows.wgsl) or
+// subgroup sums (rows_subgroups.wgsl, where the device has subgroups; see rmsnorm.ts for when).
 // g [C] is a frozen weight in its stored dtype (weights.wgsl). The forward saves rstd [N] for the
 // backward. With PLUS_ONE = 1 the gain is (1 + g) (Gemma's RMSNorm, whose checkpoints store g).
 
@@ -11,26 +12,6 @@ struct Params { n: u32, c: u32, eps: f32, }
 override ACCUMULATE: u32 = 0u;
 // 1: the gain is 1 + g (Gemma), 0: g.
 override PLUS_ONE: u32 = 0u;
-
-
-var<workgroup> partial: array<f32, WG>;
-
-// The sum of v over the TPR threads of this thread's row, returned to each of them. Called in
-// uniform control flow by every thread of the workgroup (threads past the last row pass 0).
-fn row_sum(li: u32, v: f32) -> f32 {
-  if (TPR == 1u) { return v; } // a thread per row: nothing to share, no barrier to pay
-  partial[li] = v;
-  workgroupBarrier();
-  let lane = li % TPR;
-  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
-    if (lane < s) { partial[li] += partial[li + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[li - lane];
-  workgroupBarrier(); // the next call may overwrite the row's first slot
-  return total;
-}
-
 
 // Each entry point binds its own buffers 1, 2, … in the order its dispatch function passes them.
 @group(0) @binding(1) var<storage, read> x: array<f32>;          // [N, C]
@@ -43,19 +24,21 @@ fn gain(j: u32) -> f32 { return f32(PLUS_ONE) + weight_value(g[weight_word(j)], 
 fn gain_saved(j: u32) -> f32 { return f32(PLUS_ONE) + weight_value(g_saved[weight_word(j)], j); }
 
 @compute @workgroup_size(WG)
-fn rmsnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let t = row_lane(wid, nwg, li);
-  let base = t.row * p.c;
-  var ss = 0.0;
-  for (var j = t.lane; j < t.count; j += TPR) {
-    let v = x[base + j];
-    ss += v * v;
+fn rmsnorm_forward(inv: RowInvocation) {
+  for (var pass_ = 0u; pass_ < ROW_PASSES; pass_++) {
+    let t = row_lane(inv, pass_, p.n, p.c);
+    let base = t.row * p.c;
+    var ss = 0.0;
+    for (var j = t.lane; j < t.count; j += t.stride) {
+      let v = x[base + j];
+      ss += v * v;
+    }
+    let r = inverseSqrt(row_sum(inv, ss) / f32(p.c) + p.eps);
+    for (var j = t.lane; j < t.count; j += t.stride) {
+      y[base + j] = (x[base + j] * r) * gain(j);
+    }
+    if (t.lane == 0u && t.count > 0u) { rstd[t.row] = r; }
   }
-  let r = inverseSqrt(row_sum(li, ss) / f32(p.c) + p.eps);
-  for (var j = t.lane; j < t.count; j += TPR) {
-    y[base + j] = (x[base + j] * r) * gain(j);
-  }
-  if (t.lane == 0u && t.count > 0u) { rstd[t.row] = r; }
 }
 
 @group(0) @binding(1) var<storage, read> dy: array<f32>;          // [N, C]
@@ -66,17 +49,19 @@ fn rmsnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
 
 // dx_j = r·g_j·dy_j − x_j · r³/C · Σ_k g_k·dy_k·x_k,  r = rstd of the row.
 @compute @workgroup_size(WG)
-fn rmsnorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let t = row_lane(wid, nwg, li);
-  let base = t.row * p.c;
-  let r = select(0.0, rstd_saved[min(t.row, p.n - 1u)], t.count > 0u);
-  var dot = 0.0;
-  for (var j = t.lane; j < t.count; j += TPR) {
-    dot += dy[base + j] * gain_saved(j) * x_saved[base + j];
-  }
-  let m = row_sum(li, dot) / f32(p.c) * r * r * r;
-  for (var j = t.lane; j < t.count; j += TPR) {
-    let v = r * gain_saved(j) * dy[base + j] - x_saved[base + j] * m;
-    if (ACCUMULATE == 1u) { dx[base + j] += v; } else { dx[base + j] = v; }
+fn rmsnorm_backward(inv: RowInvocation) {
+  for (var pass_ = 0u; pass_ < ROW_PASSES; pass_++) {
+    let t = row_lane(inv, pass_, p.n, p.c);
+    let base = t.row * p.c;
+    let r = select(0.0, rstd_saved[min(t.row, p.n - 1u)], t.count > 0u);
+    var dot = 0.0;
+    for (var j = t.lane; j < t.count; j += t.stride) {
+      dot += dy[base + j] * gain_saved(j) * x_saved[base + j];
+    }
+    let m = row_sum(inv, dot) / f32(p.c) * r * r * r;
+    for (var j = t.lane; j < t.count; j += t.stride) {
+      let v = r * gain_saved(j) * dy[base + j] - x_saved[base + j] * m;
+      if (ACCUMULATE == 1u) { dx[base + j] += v; } else { dx[base + j] = v; }
+    }
   }
 }

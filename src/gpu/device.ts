@@ -10,6 +10,14 @@ export interface AdapterSummary {
   device: string;
   description: string;
   shaderF16: boolean;
+  /**
+   * Whether the device has WebGPU's `subgroups` feature together with WGSL's `subgroup_id`
+   * built-ins (both are needed by the subgroup kernels), and the subgroup sizes the adapter
+   * reports: a dispatch may run at any power of two between them.
+   */
+  subgroups: boolean;
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
   maxBufferSize: number;
   maxStorageBufferBindingSize: number;
   maxComputeWorkgroupStorageSize: number;
@@ -22,6 +30,8 @@ export interface GpuOptions {
   powerPreference?: GPUPowerPreference;
   /** Binds at most this many bytes at once even where the adapter allows more (as a GPU at WebGPU's default 128 MiB does). */
   maxStorageBufferBindingSize?: number;
+  /** false: do not request the `subgroups` feature even where the adapter has it (every kernel takes its workgroup-memory path). */
+  subgroups?: boolean;
 }
 
 /** One WebGPU device with its buffer pool and pipeline cache; the same in the browser and Node. */
@@ -49,12 +59,32 @@ export class Gpu {
    * the tests compare the two).
    */
   rowsMatmul = true;
+  /**
+   * With subgroups, rows of up to this many values are reduced by one subgroup each (no workgroup
+   * memory, no barrier), longer ones by a whole workgroup (shaders/rows_subgroups.wgsl). CPU
+   * implementations pay for every workgroup and barrier, so they put every row on a subgroup
+   * (bench/reductions.ts: fastest at every width measured there); GPUs keep a subgroup's lanes
+   * to about 64 values each of a 2048-wide row and give wider rows a workgroup for more threads in
+   * flight. The tests set it to reach the other layout.
+   */
+  subgroupRowMax: number;
+  /**
+   * Rows of up to this many values keep rows.wgsl's barrier-free thread per row even with
+   * subgroups, where a kernel has one (RMSNorm up to C = 256): 256 on CPU adapters, where the
+   * subgroup path measured no faster (0.35–1.8× at C = 64–256, bench/reductions.ts), 0 on GPUs,
+   * where a thread per row reads memory uncoalesced. The tests set it to reach the subgroup path.
+   */
+  threadRowMax: number;
+  private useSubgroups: boolean;
 
   constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterSummary,
   ) {
     this.longMatmul = cpuAdapter(adapter) ? 'direct' : 'tiled';
+    this.subgroupRowMax = cpuAdapter(adapter) ? Infinity : 2048;
+    this.threadRowMax = cpuAdapter(adapter) ? 256 : 0;
+    this.useSubgroups = adapter.subgroups;
     this.pool = new BufferPool(device, device.limits.maxStorageBufferBindingSize);
     this.pipelines = new PipelineCache(device);
     device.lost.then((info) => {
@@ -69,8 +99,28 @@ export class Gpu {
     });
   }
 
-  get features(): { shaderF16: boolean } {
-    return { shaderF16: this.device.features.has('shader-f16') };
+  /** shaderF16: the device has `shader-f16`; subgroups: the reduction kernels run their subgroup paths (see `subgroups`). */
+  get features(): { shaderF16: boolean; subgroups: boolean } {
+    return { shaderF16: this.device.features.has('shader-f16'), subgroups: this.useSubgroups };
+  }
+
+  /**
+   * Whether norms, cross-entropy and the gradient norm reduce with subgroup operations (where the
+   * device has them; on by default) or through workgroup memory. The tests switch it to run both
+   * paths on one device; set it between recordings, not while a recorder holds dispatches.
+   */
+  get subgroups(): boolean {
+    return this.useSubgroups;
+  }
+
+  set subgroups(on: boolean) {
+    if (on && !this.adapter.subgroups) {
+      throw new GpuError(
+        `${adapterName(this.adapter)} has no WebGPU subgroups (or its WGSL lacks subgroup_id): the kernels can only reduce through workgroup memory here.`,
+        'limits',
+      );
+    }
+    this.useSubgroups = on;
   }
 
   recorder(label: string): Recorder {
@@ -123,6 +173,9 @@ export async function createGpu(gpu: GPU, options: GpuOptions = {}): Promise<Gpu
   const requiredFeatures: GPUFeatureName[] = [];
   if (adapter.features.has('shader-f16')) requiredFeatures.push('shader-f16');
   if (adapter.features.has('timestamp-query')) requiredFeatures.push('timestamp-query');
+  // The subgroup kernels index workgroup memory by subgroup_id, a WGSL language feature of its own.
+  const subgroupsWanted = options.subgroups !== false && adapter.features.has('subgroups') && (gpu.wgslLanguageFeatures?.has('subgroup_id') ?? false);
+  if (subgroupsWanted) requiredFeatures.push('subgroups');
   const device = await adapter.requestDevice({
     label: 'tsugiki',
     requiredFeatures,
@@ -143,11 +196,20 @@ export async function createGpu(gpu: GPU, options: GpuOptions = {}): Promise<Gpu
     device: info.device ?? '',
     description: info.description ?? '',
     shaderF16: device.features.has('shader-f16'),
+    subgroups: subgroupsWanted && device.features.has('subgroups'),
+    subgroupMinSize: subgroupSize(info, 'subgroupMinSize'),
+    subgroupMaxSize: subgroupSize(info, 'subgroupMaxSize'),
     maxBufferSize: device.limits.maxBufferSize,
     maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
     maxComputeWorkgroupStorageSize: device.limits.maxComputeWorkgroupStorageSize,
     maxComputeInvocationsPerWorkgroup: device.limits.maxComputeInvocationsPerWorkgroup,
   });
+}
+
+/** A subgroup size from the adapter's info; 4 and 128 (WebGPU's bounds) where the browser does not say. */
+function subgroupSize(info: GPUAdapterInfo, key: 'subgroupMinSize' | 'subgroupMaxSize'): number {
+  const v = info[key];
+  return typeof v === 'number' && v >= 1 ? v : key === 'subgroupMinSize' ? 4 : 128;
 }
 
 /** Whether the adapter is WebGPU on the CPU (SwiftShader, Mesa's llvmpipe / lavapipe, Windows WARP). */

@@ -24,6 +24,7 @@ export function loadShadersFromDisk(dir = SHADER_DIR): void {
 /**
  * A WebGPU device in Node through Dawn (the `webgpu` package). Without a Vulkan driver named in
  * VK_ICD_FILENAMES, Chromium's SwiftShader (a CPU implementation) is used when it is installed.
+ * TSUGIKI_NO_SUBGROUPS=1 leaves WebGPU's subgroups off (every reduction through workgroup memory).
  */
 export async function createNodeGpu(options: GpuOptions = {}): Promise<Gpu> {
   if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && existsSync(SWIFTSHADER_ICD) && process.env.TSUGIKI_GPU !== 'system') {
@@ -39,5 +40,5 @@ export async function createNodeGpu(options: GpuOptions = {}): Promise<Gpu> {
   loadShadersFromDisk();
   // Dawn tears its instance down when the GPU object is collected, even with devices alive: keep it.
   instance ??= mod.create([]) as GPU;
-  return createGpu(instance, options);
+  return createGpu(instance, { subgroups: process.env.TSUGIKI_NO_SUBGROUPS !== '1', ...options });
 }

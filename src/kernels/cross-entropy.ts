@@ -1,8 +1,9 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { expectShape, type Tensor } from '../gpu/tensor.ts';
 import { uniformBlock } from '../gpu/uniform-block.ts';
+import { rowLayout } from './rows.ts';
 
-/** shaders/cross_entropy.wgsl's uniforms: rows N, vocabulary V. */
+/** shaders/cross_entropy.wgsl's uniforms (the subgroup kernel's too): rows N, vocabulary V. */
 export const CROSS_ENTROPY_PARAMS = uniformBlock('cross_entropy', 'Params', { N: 'u32', V: 'u32' });
 /** shaders/cross_entropy_backward.wgsl's uniforms: rows N, vocabulary V, the factor on dlogits. */
 export const CROSS_ENTROPY_BACKWARD_PARAMS = uniformBlock('cross_entropy_backward', 'Params', { N: 'u32', V: 'u32', scale: 'f32' });
@@ -31,12 +32,34 @@ function checkRows(op: string, logits: Tensor, targets: Tensor): { N: number; V:
   return { N, V };
 }
 
-/** loss [N] = logsumexp(logits[n]) − logits[n, targets[n]] (0 for uncounted rows); lse [N] for the backward. */
+/**
+ * loss [N] = logsumexp(logits[n]) − logits[n, targets[n]] (0 for uncounted rows); lse [N] for the
+ * backward. With subgroups (gpu.subgroups) one kernel, cross_entropy_subgroups.wgsl, takes every
+ * vocabulary (rows laid out by rowLayout); without, a thread per row up to ROWS_MAX_VOCAB and a
+ * workgroup per row past it.
+ */
 export function crossEntropyForward(rec: Recorder, logits: Tensor, targets: Tensor, loss: Tensor, lse: Tensor): void {
   const op = 'cross-entropy forward';
   const { N, V } = checkRows(op, logits, targets);
   expectShape(op, 'loss', loss, [N], ['f32']);
   expectShape(op, 'lse', lse, [N], ['f32']);
+  if (rec.gpu.subgroups) {
+    // Never rows.wgsl's thread per row (threads 256): cross-entropy's subgroup kernel measured faster at every V.
+    const layout = rowLayout(rec.gpu, N, V, 256);
+    rec.dispatch({
+      label: `cross-entropy forward ${logits.label}`,
+      pipeline: {
+        shaders: ['common', layout.helper, 'cross_entropy', 'cross_entropy_subgroups'],
+        entry: 'cross_entropy_forward_subgroups',
+        constants: layout.constants,
+        subgroups: true,
+      },
+      uniforms: CROSS_ENTROPY_PARAMS.pack({ N, V }),
+      bindings: [logits, targets, loss, lse],
+      workgroups: [layout.workgroups],
+    });
+    return;
+  }
   const rows = V <= ROWS_MAX_VOCAB;
   rec.dispatch({
     label: `cross-entropy forward ${logits.label}`,
@@ -75,9 +98,11 @@ export function crossEntropySum(rec: Recorder, loss: Tensor, total: Tensor): voi
     throw new Error(`${op}: loss must be f32 [N] but ${loss.label} is ${loss.dtype}[${loss.shape.join(', ')}].`);
   }
   expectShape(op, 'total', total, [1], ['f32']);
+  // loss is one row of N on one workgroup.
+  const layout = rowLayout(rec.gpu, 1, loss.shape[0], 256);
   rec.dispatch({
     label: `cross-entropy sum ${loss.label}`,
-    pipeline: { shaders: ['cross_entropy_sum'], entry: 'cross_entropy_sum' },
+    pipeline: { shaders: ['common', layout.helper, 'cross_entropy_sum'], entry: 'cross_entropy_sum', constants: layout.constants, subgroups: layout.subgroups },
     uniforms: CROSS_ENTROPY_SUM_PARAMS.pack({ N: loss.shape[0] }),
     bindings: [loss, total],
     workgroups: [1],

@@ -38,7 +38,9 @@ export function gradNorm(rec: Recorder, grad: Tensor, partials: Tensor, norm: Te
   expectShape(op, 'clip', clip, [1], ['f32']);
   const clipOn = Number.isFinite(maxNorm) && maxNorm > 0;
   const u = GRAD_NORM_PARAMS.pack({ n, parts, clip_on: clipOn ? 1 : 0, max_norm: clipOn ? maxNorm : 0 });
-  const pipeline = (entry: string) => ({ shaders: ['grad_norm_common', 'grad_norm'], entry });
+  // Workgroup sums with subgroups where the device has them (grad_norm_reduce_subgroups.wgsl).
+  const sg = rec.gpu.subgroups;
+  const pipeline = (entry: string) => ({ shaders: ['grad_norm_common', sg ? 'grad_norm_reduce_subgroups' : 'grad_norm_reduce', 'grad_norm'], entry, subgroups: sg });
   rec.dispatch({ label: `grad norm partials ${grad.label}`, pipeline: pipeline('grad_norm_partial'), uniforms: u, bindings: [grad, partials], workgroups: [parts] });
   rec.dispatch({ label: `grad norm ${norm.label}`, pipeline: pipeline('grad_norm_finish'), uniforms: u, bindings: [partials, norm, clip], workgroups: [1] });
 }

@@ -1,10 +1,9 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
 import { uniformBlock } from '../gpu/uniform-block.ts';
-import { rowGroups, threadsPerRow, type NormBackwardOptions } from './rmsnorm.ts';
+import { threadsPerRow, type NormBackwardOptions } from './rmsnorm.ts';
+import { rowLayout } from './rows.ts';
 import { floatWdtype } from './weights.ts';
-
-const SHADERS = ['common', 'weights', 'rows', 'layernorm'] as const;
 
 /** shaders/layernorm.wgsl's uniforms: rows N, channels C, eps (the forward's only). */
 export const LAYERNORM_PARAMS = uniformBlock('layernorm', 'Params', { n: 'u32', c: 'u32', eps: 'f32' });
@@ -25,12 +24,13 @@ export function layernormForward(rec: Recorder, x: Tensor, g: Tensor, b: Tensor,
   expectShape('layernorm', 'bias', b, [c]);
   expectShape('layernorm', 'y', y, x.shape, ['f32']);
   if (!(Number.isFinite(eps) && eps >= 0)) throw new Error(`layernorm: eps is ${eps} but a finite number ≥ 0 is needed (layer_norm_epsilon).`);
+  const rows = rowLayout(rec.gpu, n, c, threadsPerRow(c));
   rec.dispatch({
     label: `layernorm ${y.label}`,
-    pipeline: { shaders: SHADERS, entry: 'layernorm_forward', constants: { WDTYPE: wdtype, TPR: threadsPerRow(c) } },
+    pipeline: { shaders: ['common', 'weights', rows.helper, 'layernorm'], entry: 'layernorm_forward', constants: { ...rows.constants, WDTYPE: wdtype }, subgroups: rows.subgroups },
     uniforms: LAYERNORM_PARAMS.pack({ n, c, eps }),
     bindings: [x, g, b, y, stats.mean, stats.rstd],
-    workgroups: [rowGroups(n, c)],
+    workgroups: [rows.workgroups],
   });
 }
 
@@ -50,12 +50,18 @@ export function layernormBackward(
   const { n, c, wdtype } = checkRows('layernorm backward', x, g, stats);
   expectShape('layernorm backward', 'dy', dy, x.shape, ['f32']);
   expectShape('layernorm backward', 'dx', dx, x.shape, ['f32']);
+  const rows = rowLayout(rec.gpu, n, c, threadsPerRow(c));
   rec.dispatch({
     label: `layernorm backward ${dx.label}`,
-    pipeline: { shaders: SHADERS, entry: 'layernorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0, TPR: threadsPerRow(c) } },
+    pipeline: {
+      shaders: ['common', 'weights', rows.helper, 'layernorm'],
+      entry: 'layernorm_backward',
+      constants: { ...rows.constants, WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0 },
+      subgroups: rows.subgroups,
+    },
     uniforms: LAYERNORM_PARAMS.pack({ n, c, eps: 0 }), // the backward reads mean and rstd, not eps
     bindings: [dy, x, g, stats.mean, stats.rstd, dx],
-    workgroups: [rowGroups(n, c)],
+    workgroups: [rows.workgroups],
   });
 }
 

@@ -1,9 +1,8 @@
 import type { Recorder } from '../gpu/recorder.ts';
 import { describe, expectShape, numel, type Tensor } from '../gpu/tensor.ts';
 import { uniformBlock } from '../gpu/uniform-block.ts';
+import { rowLayout, ROW_WORKGROUP, type RowLayout } from './rows.ts';
 import { floatWdtype } from './weights.ts';
-
-const SHADERS = ['common', 'weights', 'rows', 'rmsnorm'] as const;
 
 /** shaders/rmsnorm.wgsl's uniforms: rows N, channels C, eps (the forward's only). */
 export const RMSNORM_PARAMS = uniformBlock('rmsnorm', 'Params', { n: 'u32', c: 'u32', eps: 'f32' });
@@ -25,12 +24,18 @@ export function rmsnormForward(rec: Recorder, x: Tensor, g: Tensor, y: Tensor, r
   const { n, c, wdtype } = checkRows('rmsnorm', x, g, rstd);
   expectShape('rmsnorm', 'y', y, x.shape, ['f32']);
   if (!(Number.isFinite(eps) && eps >= 0)) throw new Error(`rmsnorm: eps is ${eps} but a finite number ≥ 0 is needed (rms_norm_eps).`);
+  const rows = rmsnormRows(rec, n, c);
   rec.dispatch({
     label: `rmsnorm ${y.label}`,
-    pipeline: { shaders: SHADERS, entry: 'rmsnorm_forward', constants: { WDTYPE: wdtype, TPR: rmsnormThreads(c), PLUS_ONE: options.plusOne ? 1 : 0 } },
+    pipeline: {
+      shaders: ['common', 'weights', rows.helper, 'rmsnorm'],
+      entry: 'rmsnorm_forward',
+      constants: { ...rows.constants, WDTYPE: wdtype, PLUS_ONE: options.plusOne ? 1 : 0 },
+      subgroups: rows.subgroups,
+    },
     uniforms: RMSNORM_PARAMS.pack({ n, c, eps }),
     bindings: [x, g, y, rstd],
-    workgroups: [rowGroups(n, c, rmsnormThreads(c))],
+    workgroups: [rows.workgroups],
   });
 }
 
@@ -42,12 +47,18 @@ export function rmsnormBackward(rec: Recorder, dy: Tensor, x: Tensor, g: Tensor,
   const { n, c, wdtype } = checkRows('rmsnorm backward', x, g, rstd);
   expectShape('rmsnorm backward', 'dy', dy, x.shape, ['f32']);
   expectShape('rmsnorm backward', 'dx', dx, x.shape, ['f32']);
+  const rows = rmsnormRows(rec, n, c);
   rec.dispatch({
     label: `rmsnorm backward ${dx.label}`,
-    pipeline: { shaders: SHADERS, entry: 'rmsnorm_backward', constants: { WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0, TPR: rmsnormThreads(c), PLUS_ONE: options.plusOne ? 1 : 0 } },
+    pipeline: {
+      shaders: ['common', 'weights', rows.helper, 'rmsnorm'],
+      entry: 'rmsnorm_backward',
+      constants: { ...rows.constants, WDTYPE: wdtype, ACCUMULATE: options.accumulate ? 1 : 0, PLUS_ONE: options.plusOne ? 1 : 0 },
+      subgroups: rows.subgroups,
+    },
     uniforms: RMSNORM_PARAMS.pack({ n, c, eps: 0 }), // the backward reads rstd, not eps
     bindings: [dy, x, g, rstd, dx],
-    workgroups: [rowGroups(n, c, rmsnormThreads(c))],
+    workgroups: [rows.workgroups],
   });
 }
 
@@ -64,12 +75,16 @@ export function threadsPerRow(c: number): number {
 
 /** Workgroups of 256 threads needed for n rows at `tpr` threads each. */
 export function rowGroups(n: number, c: number, tpr = threadsPerRow(c)): number {
-  return Math.ceil(n / (256 / tpr));
+  return Math.ceil(n / (ROW_WORKGROUP / tpr));
 }
 
-/** RMSNorm's single sum stays accurate summed by one thread up to C = 256: no barrier at all there. */
-function rmsnormThreads(c: number): number {
-  return c <= 256 ? 1 : threadsPerRow(c);
+/**
+ * RMSNorm's single sum stays accurate summed by one thread up to C = 256: no barrier at all there.
+ * With subgroups, rowLayout puts the rows on subgroups instead, except such a thread per row on CPU
+ * adapters (Gpu.threadRowMax), where the subgroups measured no faster.
+ */
+function rmsnormRows(rec: Recorder, n: number, c: number): RowLayout {
+  return rowLayout(rec.gpu, n, c, c <= 256 ? 1 : threadsPerRow(c));
 }
 
 function checkRows(op: string, x: Tensor, g: Tensor, rstd: Tensor): { n: number; c: number; wdtype: number } {

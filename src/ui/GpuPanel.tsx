@@ -34,6 +34,12 @@ export function GpuPanel() {
             <dd>{gpu.adapter.shaderF16 ? 'available: faster training' : 'not available: training uses full precision'}</dd>
             <dt>Workgroup memory</dt>
             <dd>{formatBytes(gpu.adapter.maxComputeWorkgroupStorageSize)}</dd>
+            <dt>Subgroups</dt>
+            <dd>
+              {gpu.adapter.subgroups
+                ? `available (size ${gpu.adapter.subgroupMinSize === gpu.adapter.subgroupMaxSize ? gpu.adapter.subgroupMinSize : `${gpu.adapter.subgroupMinSize}–${gpu.adapter.subgroupMaxSize}`}): faster norms and loss`
+                : 'not available: norms and loss reduce through workgroup memory'}
+            </dd>
           </dl>
           <button type="button" onClick={() => void runSelfTest()} disabled={selfTest.status === 'running'}>
             Check that this GPU computes correctly

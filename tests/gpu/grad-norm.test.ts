@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { gradNorm, gradNormFlag, gradNormPartials, stepGuard } from '../../src/kernels/grad-norm.ts';
 import { clipCoefRef, gradNormRef, stepGuardRef } from '../reference/grad-norm.ts';
-import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
+import type { Gpu } from '../../src/gpu/device.ts';
+import { emptyTensor, f32Tensor, pathGpu, run, testGpu, type ReductionPath } from '../helpers/gpu.ts';
 import { randomArray } from '../helpers/numeric.ts';
 
-async function normOf(g: Float64Array, maxNorm: number) {
-  const gpu = await testGpu();
+async function normOf(gpu: Gpu, g: Float64Array, maxNorm: number) {
   const tg = f32Tensor(gpu, 'test.grad', [g.length], g);
   const partials = emptyTensor(gpu, 'test.partials', [gradNormPartials(g.length)]);
   const norm = emptyTensor(gpu, 'test.norm', [1]);
@@ -24,42 +24,63 @@ async function normOf(g: Float64Array, maxNorm: number) {
   return { norm: n[0], clip: c[0], flag: f[0] };
 }
 
-describe('gradient norm', () => {
-  it('matches float64 on 1e6 elements and clips like clip_grad_norm_', async () => {
-    const g = randomArray(1_000_000, 1, 0.01);
-    const ref = gradNormRef(g); // ≈ 5.77
-    const r = await normOf(g, 1.0);
-    // f32 squares summed per thread, then in trees: relative 1e-5 as required.
-    expect(Math.abs(r.norm - ref) / ref).toBeLessThan(1e-5);
-    expect(Math.abs(r.clip - clipCoefRef(ref, 1.0)) / clipCoefRef(ref, 1.0)).toBeLessThan(1e-5);
-    expect(r.clip).toBeLessThan(0.2);
-    expect(r.flag).toBe(0);
-  });
-
-  it('gives clip = 1 below the limit and when clipping is off', async () => {
-    const g = randomArray(1001, 2, 0.1); // norm ≈ 1.8
-    const ref = gradNormRef(g);
-    for (const maxNorm of [10, 0, -1, Infinity]) {
-      const r = await normOf(g, maxNorm);
+// The partial sums reduce a workgroup at a time: through workgroup memory or with subgroups.
+for (const path of ['workgroup', 'subgroup workgroups'] as ReductionPath[]) {
+  describe(`gradient norm (${path})`, () => {
+    it('matches float64 on 1e6 elements and clips like clip_grad_norm_', async (ctx) => {
+      const gpu = await pathGpu(path, ctx);
+      const g = randomArray(1_000_000, 1, 0.01);
+      const ref = gradNormRef(g); // ≈ 5.77
+      const r = await normOf(gpu, g, 1.0);
+      // f32 squares summed per thread, then in trees: relative 1e-5 as required.
       expect(Math.abs(r.norm - ref) / ref).toBeLessThan(1e-5);
-      expect(r.clip).toBe(1);
-    }
-  });
+      expect(Math.abs(r.clip - clipCoefRef(ref, 1.0)) / clipCoefRef(ref, 1.0)).toBeLessThan(1e-5);
+      expect(r.clip).toBeLessThan(0.2);
+      expect(r.flag).toBe(0);
+    });
 
-  it('propagates NaN and Inf to the norm, marks the clip coefficient NaN and raises the flag', async () => {
-    const g = randomArray(70_001, 3);
-    g[12_345] = NaN;
-    const nan = await normOf(g, 1);
-    expect(Number.isNaN(nan.norm)).toBe(true);
-    expect(Number.isNaN(nan.clip)).toBe(true);
-    expect(nan.flag).toBe(1);
-    g[12_345] = -Infinity;
-    const inf = await normOf(g, 0);
-    expect(inf.norm).toBe(Infinity);
-    expect(Number.isNaN(inf.clip)).toBe(true);
-    expect(inf.flag).toBe(1);
-    g[70_000] = NaN; // NaN wins over Inf, as in IEEE arithmetic
-    expect(Number.isNaN((await normOf(g, 0)).norm)).toBe(true);
+    it('gives clip = 1 below the limit and when clipping is off', async (ctx) => {
+      const gpu = await pathGpu(path, ctx);
+      const g = randomArray(1001, 2, 0.1); // norm ≈ 1.8
+      const ref = gradNormRef(g);
+      for (const maxNorm of [10, 0, -1, Infinity]) {
+        const r = await normOf(gpu, g, maxNorm);
+        expect(Math.abs(r.norm - ref) / ref).toBeLessThan(1e-5);
+        expect(r.clip).toBe(1);
+      }
+    });
+
+    it('propagates NaN and Inf to the norm, marks the clip coefficient NaN and raises the flag', async (ctx) => {
+      const gpu = await pathGpu(path, ctx);
+      const g = randomArray(70_001, 3);
+      g[12_345] = NaN;
+      const nan = await normOf(gpu, g, 1);
+      expect(Number.isNaN(nan.norm)).toBe(true);
+      expect(Number.isNaN(nan.clip)).toBe(true);
+      expect(nan.flag).toBe(1);
+      g[12_345] = -Infinity;
+      const inf = await normOf(gpu, g, 0);
+      expect(inf.norm).toBe(Infinity);
+      expect(Number.isNaN(inf.clip)).toBe(true);
+      expect(inf.flag).toBe(1);
+      g[70_000] = NaN; // NaN wins over Inf, as in IEEE arithmetic
+      expect(Number.isNaN((await normOf(gpu, g, 0)).norm)).toBe(true);
+    });
+  });
+}
+
+describe('gradient norm', () => {
+  it('the two paths agree on 100,001 elements, and each repeats itself bitwise', async (ctx) => {
+    const g = randomArray(100_001, 4, 0.01);
+    const norms: number[] = [];
+    for (const path of ['workgroup', 'subgroup workgroups'] as ReductionPath[]) {
+      const gpu = await pathGpu(path, ctx);
+      const first = await normOf(gpu, g, 1);
+      expect(await normOf(gpu, g, 1), path).toEqual(first);
+      norms.push(first.norm);
+    }
+    // Another order of the same f32 sum of 1e5 squares: ~1e-7 relative.
+    expect(Math.abs(norms[1] - norms[0]) / norms[0]).toBeLessThan(1e-6);
   });
 
   it('raises the flag above a given limit only', async () => {

@@ -4,8 +4,8 @@ import type { DType, Tensor } from '../../src/gpu/tensor.ts';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../../src/io/halfs.ts';
 import { LAYERNORM_PARAMS, layernormBackward, layernormForward } from '../../src/kernels/layernorm.ts';
 import { threadsPerRow } from '../../src/kernels/rmsnorm.ts';
-import { emptyTensor, f32Tensor, run, testGpu } from '../helpers/gpu.ts';
-import { finiteDifference, maxRelError, randomArray, sampleIndices } from '../helpers/numeric.ts';
+import { emptyTensor, f32Tensor, pathGpu, REDUCTION_PATHS, run, testGpu } from '../helpers/gpu.ts';
+import { finiteDifference, maxRelError, randomArray, relToMax, sampleIndices } from '../helpers/numeric.ts';
 import { layernormBackwardRef, layernormForwardRef } from '../reference/layernorm.ts';
 
 const EPS = 1e-5;
@@ -72,46 +72,50 @@ describe('layernorm reference', () => {
   });
 });
 
-describe('layernorm on the GPU', () => {
-  for (const dtype of ['f32', 'f16', 'bf16'] as const) {
-    it(`forward and backward (= and +=) match the reference at 37×53 with ${dtype} weights`, async () => {
-      const gpu = await testGpu();
-      const { y, mean, rstd, dx, acc, ref, dxRef, base } = await gpuLayernorm(gpu, 37, 53, dtype, 10);
-      // f32 sums of 53 terms: ~ulp(8·53)/53 ≈ 6e-7 absolute on rows shifted by 8, ~1e-7 on the
-      // others, whose means are near 0: floor 1 makes this absolute below |mean| = 1.
+for (const path of REDUCTION_PATHS) {
+  describe(`layernorm on the GPU (${path})`, () => {
+    for (const dtype of ['f32', 'f16', 'bf16'] as const) {
+      it(`forward and backward (= and +=) match the reference at 37×53 with ${dtype} weights`, async (ctx) => {
+        const gpu = await pathGpu(path, ctx);
+        const { y, mean, rstd, dx, acc, ref, dxRef, base } = await gpuLayernorm(gpu, 37, 53, dtype, 10);
+        // f32 sums of 53 terms: ~ulp(8·53)/53 ≈ 6e-7 absolute on rows shifted by 8, ~1e-7 on the
+        // others, whose means are near 0: floor 1 makes this absolute below |mean| = 1.
+        expect(maxRelError(mean, ref.mean, 1)).toBeLessThan(1e-6);
+        expect(maxRelError(rstd, ref.rstd)).toBeLessThan(4e-6);
+        // (x − mean) carries the mean's error relative to a std of ~1.2, then a few roundings;
+        // + b cancels to near 0 in places, so floor 1 (absolute below |y| = 1).
+        expect(maxRelError(y, ref.y, 1)).toBeLessThan(2e-6);
+        // dx subtracts terms of similar size: absolute ~1e-7 of terms ~1 (floor 1e-2).
+        expect(maxRelError(dx, dxRef, 1e-2)).toBeLessThan(2e-5);
+        // += adds one f32 rounding of the running value (|base| ≤ 1: ≤ 6e-8 absolute).
+        expect(maxRelError(acc, dxRef.map((v, i) => v + base[i]), 1e-2)).toBeLessThan(2e-5);
+      });
+    }
+
+    it('packs narrow rows into shared workgroups (C=53, 300 rows: 2 threads a row over 3 workgroups without subgroups)', async (ctx) => {
+      const gpu = await pathGpu(path, ctx);
+      expect(threadsPerRow(53)).toBe(2);
+      const { y, mean, rstd, dx, acc, ref, dxRef, base } = await gpuLayernorm(gpu, 300, 53, 'f32', 30);
+      // Same sums as at 37×53 (each row reduced by its own 2 threads): same tolerances.
       expect(maxRelError(mean, ref.mean, 1)).toBeLessThan(1e-6);
       expect(maxRelError(rstd, ref.rstd)).toBeLessThan(4e-6);
-      // (x − mean) carries the mean's error relative to a std of ~1.2, then a few roundings;
-      // + b cancels to near 0 in places, so floor 1 (absolute below |y| = 1).
       expect(maxRelError(y, ref.y, 1)).toBeLessThan(2e-6);
-      // dx subtracts terms of similar size: absolute ~1e-7 of terms ~1 (floor 1e-2).
       expect(maxRelError(dx, dxRef, 1e-2)).toBeLessThan(2e-5);
-      // += adds one f32 rounding of the running value (|base| ≤ 1: ≤ 6e-8 absolute).
       expect(maxRelError(acc, dxRef.map((v, i) => v + base[i]), 1e-2)).toBeLessThan(2e-5);
     });
-  }
 
-  it('packs narrow rows into shared workgroups (C=53: 2 threads a row, 300 rows over 3 workgroups)', async () => {
-    const gpu = await testGpu();
-    expect(threadsPerRow(53)).toBe(2);
-    const { y, mean, rstd, dx, acc, ref, dxRef, base } = await gpuLayernorm(gpu, 300, 53, 'f32', 30);
-    // Same sums as at 37×53 (each row reduced by its own 2 threads): same tolerances.
-    expect(maxRelError(mean, ref.mean, 1)).toBeLessThan(1e-6);
-    expect(maxRelError(rstd, ref.rstd)).toBeLessThan(4e-6);
-    expect(maxRelError(y, ref.y, 1)).toBeLessThan(2e-6);
-    expect(maxRelError(dx, dxRef, 1e-2)).toBeLessThan(2e-5);
-    expect(maxRelError(acc, dxRef.map((v, i) => v + base[i]), 1e-2)).toBeLessThan(2e-5);
+    it('handles rows wider than the workgroup (C=4099, several channels per thread)', async (ctx) => {
+      const gpu = await pathGpu(path, ctx);
+      const { y, rstd, dx, ref, dxRef } = await gpuLayernorm(gpu, 3, 4099, 'f16', 20);
+      // Longer f32 sums (4099 terms, strided then tree-reduced): a few times the 53-channel error.
+      expect(maxRelError(rstd, ref.rstd)).toBeLessThan(1e-5);
+      expect(maxRelError(y, ref.y, 1)).toBeLessThan(1e-5);
+      expect(maxRelError(dx, dxRef, 1e-2)).toBeLessThan(5e-5);
+    });
   });
+}
 
-  it('handles rows wider than the workgroup (C=4099, several channels per thread)', async () => {
-    const gpu = await testGpu();
-    const { y, rstd, dx, ref, dxRef } = await gpuLayernorm(gpu, 3, 4099, 'f16', 20);
-    // Longer f32 sums (4099 terms, strided then tree-reduced): a few times the 53-channel error.
-    expect(maxRelError(rstd, ref.rstd)).toBeLessThan(1e-5);
-    expect(maxRelError(y, ref.y, 1)).toBeLessThan(1e-5);
-    expect(maxRelError(dx, dxRef, 1e-2)).toBeLessThan(5e-5);
-  });
-
+describe('layernorm on the GPU', () => {
   it('reaches rows through a folded (x, y) workgroup grid and skips the excess', async () => {
     // More than 65,535 rows are folded by the recorder into x·y workgroups (tested with the
     // recorder); SwiftShader needs minutes for that many, so this records the same shader on a
@@ -143,6 +147,25 @@ describe('layernorm on the GPU', () => {
     // Workgroups 10 and 11 are past the last row and must not write.
     expect(y.subarray(n * c).every((v) => v === 0) && r[n] === 0 && r[n + 1] === 0).toBe(true);
   });
+
+  for (const [n, c] of [[37, 53], [3, 4099]] as const) {
+    it(`the three paths agree at ${n}×${c}, and each repeats itself bitwise`, async (ctx) => {
+      const gpu = await testGpu();
+      if (!gpu.adapter.subgroups) ctx.skip('this device has no WebGPU subgroups');
+      const out: Record<string, Float64Array[]> = {};
+      for (const path of REDUCTION_PATHS) {
+        await pathGpu(path, ctx);
+        const first = await gpuLayernorm(gpu, n, c, 'f32', 70);
+        const again = await gpuLayernorm(gpu, n, c, 'f32', 70);
+        out[path] = [first.y, first.mean, first.rstd, first.dx];
+        expect([again.y, again.mean, again.rstd, again.dx], path).toEqual(out[path]);
+      }
+      for (const path of REDUCTION_PATHS.slice(1)) {
+        // Another summation order of the same f32 sums: a few ulps apart, relative to the largest value.
+        out.workgroup.forEach((w, i) => expect(relToMax(out[path][i], w), `${path} output ${i}`).toBeLessThan(2e-6));
+      }
+    });
+  }
 
   it('refuses mismatched weights, statistics and eps before encoding', async () => {
     const gpu = await testGpu();

@@ -32,3 +32,20 @@ export async function run(gpu: Gpu, record: (rec: ReturnType<Gpu['recorder']>) =
   rec.destroy();
   return out.map((a) => Float64Array.from(a));
 }
+
+/**
+ * The ways the reduction kernels (norms, cross-entropy, gradient norm) run: through workgroup
+ * memory, or with subgroups, a row per subgroup or a row per workgroup (shaders/rows_subgroups.wgsl).
+ */
+export const REDUCTION_PATHS = ['workgroup', 'subgroup rows', 'subgroup workgroups'] as const;
+export type ReductionPath = (typeof REDUCTION_PATHS)[number];
+
+/** The test device switched to `path`; the test is skipped where the device has no subgroups. */
+export async function pathGpu(path: ReductionPath, ctx: { skip: (note?: string) => never }): Promise<Gpu> {
+  const gpu = await testGpu();
+  if (path !== 'workgroup' && !gpu.adapter.subgroups) ctx.skip('this device has no WebGPU subgroups');
+  gpu.subgroups = path !== 'workgroup';
+  gpu.subgroupRowMax = path === 'subgroup workgroups' ? 0 : Infinity;
+  gpu.threadRowMax = 0;
+  return gpu;
+}

@@ -10,6 +10,7 @@ import { DEFAULT_TIMING, QUICK_TIMING } from '../../../bench/timing.ts';
 import { DEFAULT_TRAIN_DATA, DEFAULT_TRAIN_MODEL, formatTrainReport, runTrainBench, type TrainBenchReport } from '../../../bench/train.ts';
 import { formatPlanTargets, runPlanTargets, type PlanTargetReport } from '../../../bench/plan-targets.ts';
 import { planCheck, randomReplica, type PlanCheck } from '../../../bench/replica.ts';
+import { formatReductionReport, runReductionBench } from '../../../bench/reductions.ts';
 import { QWEN25_05B } from '../../../tests/model/config-hub-samples.ts';
 import { formatBytes } from '../../gpu/pool.ts';
 
@@ -43,6 +44,9 @@ function formatPlanCheck(c: PlanCheck): string {
  *   --plan-check [--recompute|--no-recompute] [--layers N]: one real training step (B=2, T=64) on a
  *             random-weight replica of Qwen2.5-0.5B's exact config (bf16; --layers keeps only the
  *             first N blocks), its measured pool peak against the plan.
+ *   --reductions [--rows M] [--sizes 1024,2048] [--vocabs 4096]: RMSNorm, LayerNorm (forward and
+ *             backward), cross-entropy forward and the norm of 2²⁰ gradients with and without WebGPU subgroups, on a device
+ *             that has them (bench/reductions.ts); prints just that.
  *   kernels:  [--rows M] [--sizes 64,256] [--ranks 8,16]: tsugiki's matmul and LoRA layer against
  *             tfjs-backend-webgpu on the same device, jax-js on the same adapter, and the FMA peak;
  *             [--decode-size C] [--decode-mib F]: the M = 1 matmul of generation on Q4_K and Q8_0
@@ -54,8 +58,8 @@ function formatPlanCheck(c: PlanCheck): string {
  *             the shared data folder beside the repository.
  */
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['rows', 'sizes', 'ranks', 'decode-size', 'decode-mib', 'model', 'data', 'batch-size', 'seq-len', 'steps', 'layers'],
-    ['json', 'quick', 'skip-kernels', 'skip-training', 'plan-only', 'plan-check', 'recompute', 'no-recompute']);
+  const args = parseArgs(argv, ['rows', 'sizes', 'ranks', 'vocabs', 'decode-size', 'decode-mib', 'model', 'data', 'batch-size', 'seq-len', 'steps', 'layers'],
+    ['json', 'quick', 'skip-kernels', 'skip-training', 'plan-only', 'plan-check', 'recompute', 'no-recompute', 'reductions']);
   if (args.positionals.length) throw new UsageError(`bench takes no positional arguments (got ${args.positionals.join(' ')}); give the model with --model PATH.`);
   const json = args.options.has('json');
   const plan = runPlanTargets();
@@ -80,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const quick = args.options.has('quick');
+  if (args.options.has('reductions')) return reductions(args, json, quick);
   const kernels = !args.options.has('skip-kernels');
   const training = !args.options.has('skip-training');
   if (!kernels && !training) throw new UsageError('--skip-kernels and --skip-training together leave nothing to measure; drop one.');
@@ -125,6 +130,29 @@ export async function run(argv: string[]): Promise<number> {
       sections.push(formatPlanTargets(plan));
       process.stdout.write(sections.join('\n'));
     }
+  } finally {
+    gpu.destroy();
+  }
+  return 0;
+}
+
+async function reductions(args: ParsedArgs, json: boolean, quick: boolean): Promise<number> {
+  const gpu = await cliGpu();
+  try {
+    if (!gpu.adapter.subgroups) {
+      throw new UsageError(`--reductions compares the subgroup and workgroup-memory paths, but ${adapterName(gpu.adapter)} has no WebGPU subgroups (or TSUGIKI_NO_SUBGROUPS=1 is set).`);
+    }
+    const cases = await runReductionBench(gpu, {
+      rows: numberOption(args, 'rows', 512, { integer: true, min: 1 }),
+      widths: listOption(args, 'sizes', quick ? [1024] : [1024, 2048]),
+      vocabs: listOption(args, 'vocabs', [4096]),
+      gradients: 1 << 20,
+      timing: quick ? QUICK_TIMING : DEFAULT_TIMING,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    const adapter = adapterName(gpu.adapter);
+    const sizes = `subgroup size ${gpu.adapter.subgroupMinSize}–${gpu.adapter.subgroupMaxSize}`;
+    process.stdout.write(json ? `${JSON.stringify({ adapter, reductions: cases })}\n` : `adapter: ${adapter} (${sizes})\n\n${formatReductionReport(cases)}`);
   } finally {
     gpu.destroy();
   }

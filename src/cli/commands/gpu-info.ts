@@ -13,7 +13,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ name: adapterName(a), ...a, matmul: { ...currentTuning(gpu), tuned } })}\n`);
   } else {
     process.stdout.write(
-      `${adapterName(a)}\n  shader-f16: ${a.shaderF16 ? 'yes' : 'no'}\n  max buffer: ${a.maxBufferSize} bytes\n` +
+      `${adapterName(a)}\n  shader-f16: ${a.shaderF16 ? 'yes' : 'no'}\n` +
+        `  subgroups: ${a.subgroups ? `yes (size ${a.subgroupMinSize}–${a.subgroupMaxSize})` : 'no'}\n  max buffer: ${a.maxBufferSize} bytes\n` +
         `  max storage binding: ${a.maxStorageBufferBindingSize} bytes\n  workgroup storage: ${a.maxComputeWorkgroupStorageSize} bytes\n  matmul: ${matmul}\n`,
     );
   }
