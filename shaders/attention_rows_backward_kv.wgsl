@@ -4,16 +4,9 @@
 // Same bindings and results as attention_backward_kv.wgsl, without workgroup memory or barriers.
 
 @group(0) @binding(5) var<storage, read> stats: array<f32>;
-@group(0) @binding(6) var<storage, read> dout: array<f32>;
+// binding 6: dOut (attention_rows_scalar.wgsl / attention_rows_vec4.wgsl)
 @group(0) @binding(7) var<storage, read_write> dk: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dv: array<f32>;
-@group(0) @binding(12) var<storage, read> dout4: array<vec4f>;
-
-fn dout_chunk(at: u32, c: u32) -> vec4f {
-  if (VEC) { return dout4[(at >> 2u) + c]; }
-  let i = at + 4u * c;
-  return select(vec4(0.0), vec4(dout[i], dout[i + 1u], dout[i + 2u], dout[i + 3u]), in_row(c));
-}
 
 @compute @workgroup_size(64)
 fn attention_rows_backward_kv(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {

@@ -1,18 +1,18 @@
 // Attention backward, part 1, for small heads (D ≤ 16), one thread per query row (see
 // attention_rows.wgsl): delta = Σ dOut·out into stats[1], then over the visible keys
 //   P = exp(scale q·k − lse),  dScore = P (dOut·v − delta),  dQ = scale Σ_s dScore k_s  (=).
-// Same bindings and results as attention_backward_q.wgsl, without workgroup memory or barriers.
+// The results of attention_backward_q.wgsl (dOut at binding 6, out at 7), without workgroup
+// memory or barriers.
 
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>;
-@group(0) @binding(6) var<storage, read> out: array<f32>;
-@group(0) @binding(7) var<storage, read> dout: array<f32>;
+// binding 6: dOut (attention_rows_scalar.wgsl / attention_rows_vec4.wgsl)
+@group(0) @binding(7) var<storage, read> out: array<f32>;
 @group(0) @binding(8) var<storage, read_write> dq: array<f32>;
-@group(0) @binding(12) var<storage, read> dout4: array<vec4f>;
 
-fn dout_chunk(at: u32, c: u32) -> vec4f {
-  if (VEC) { return dout4[(at >> 2u) + c]; }
+// The four elements of out's row at `at`, zeros past HD.
+fn out_chunk(at: u32, c: u32) -> vec4f {
   let i = at + 4u * c;
-  return select(vec4(0.0), vec4(dout[i], dout[i + 1u], dout[i + 2u], dout[i + 3u]), in_row(c));
+  return select(vec4(0.0), vec4(out[i], out[i + 1u], out[i + 2u], out[i + 3u]), in_row(c));
 }
 
 @compute @workgroup_size(64)
@@ -33,8 +33,10 @@ fn attention_rows_backward_q(@builtin(workgroup_id) wid: vec3u, @builtin(num_wor
   let o1 = select(vec4(0.0), dout_chunk(base, 1u), HD4 > 1u);
   let o2 = select(vec4(0.0), dout_chunk(base, 2u), HD4 > 2u);
   let o3 = select(vec4(0.0), dout_chunk(base, 3u), HD4 > 3u);
-  var delta = 0.0;
-  for (var d = 0u; d < HD; d++) { delta += dout[base + d] * out[base + d]; }
+  var delta = dot(o0, out_chunk(base, 0u));
+  if (HD4 > 1u) { delta += dot(o1, out_chunk(base, 1u)); }
+  if (HD4 > 2u) { delta += dot(o2, out_chunk(base, 2u)); }
+  if (HD4 > 3u) { delta += dot(o3, out_chunk(base, 3u)); }
   let si = stat_index(b, h, t);
   stats[delta_offset() + si] = delta;
   let lse = stats[si];

@@ -4,6 +4,9 @@ import type { Profiler } from './profiler.ts';
 import { BufferPool } from './pool.ts';
 import { Recorder } from './recorder.ts';
 
+/** Storage buffers one kernel may bind (WebGPU's default limit per shader stage). */
+export const MAX_STORAGE_BUFFERS = 8;
+
 export interface AdapterSummary {
   vendor: string;
   architecture: string;
@@ -186,7 +189,9 @@ export async function createGpu(gpu: GPU, options: GpuOptions = {}): Promise<Gpu
       maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
       maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
       maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
-      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      // WebGPU's default, which every adapter has: no kernel binds more, and asking for no more
+      // keeps a kernel that would from passing on an adapter that happens to allow it.
+      maxStorageBuffersPerShaderStage: Math.min(l.maxStorageBuffersPerShaderStage, MAX_STORAGE_BUFFERS),
     },
   });
   const info = adapter.info ?? ({} as GPUAdapterInfo);

@@ -48,6 +48,11 @@ const SHADERS = ['common', 'attention_common'];
 export const ROWS_MAX_HEAD_DIM = 16;
 const ROWS_PER_WORKGROUP = 64;
 
+/** A rows kernel's shaders: its row loads four elements at a time when D is a multiple of 4. */
+function rowsShaders(d: AttentionDims, kernel: string): string[] {
+  return [...SHADERS, 'attention_rows_common', d.D % 4 === 0 ? 'attention_rows_vec4' : 'attention_rows_scalar', kernel];
+}
+
 function rowsPath(d: AttentionDims): boolean {
   return d.D <= ROWS_MAX_HEAD_DIM;
 }
@@ -120,9 +125,9 @@ export function attentionForward(rec: Recorder, q: Tensor, k: Tensor, v: Tensor,
   if (rowsPath(d)) {
     rec.dispatch({
       label: `attention forward ${out.label}`,
-      pipeline: { shaders: [...SHADERS, 'attention_rows_common', 'attention_rows'], entry: 'attention_rows_forward', constants: { HD: d.D } },
+      pipeline: { shaders: rowsShaders(d, 'attention_rows'), entry: 'attention_rows_forward', constants: { HD: d.D } },
       uniforms: params(d, past, scale),
-      bindings: [q, k, v, keyMask, stats, out, null, null, q, k, v],
+      bindings: [q, k, v, keyMask, stats, out],
       workgroups: [Math.ceil((d.B * d.T * d.H) / ROWS_PER_WORKGROUP)],
     });
     return;
@@ -168,16 +173,16 @@ export function attentionBackward(rec: Recorder, saved: AttentionSaved, dOut: Te
   if (rowsPath(d)) {
     rec.dispatch({
       label: `attention backward dQ ${grads.dQ.label}`,
-      pipeline: { shaders: [...SHADERS, 'attention_rows_common', 'attention_rows_backward_q'], entry: 'attention_rows_backward_q', constants: { HD: d.D } },
+      pipeline: { shaders: rowsShaders(d, 'attention_rows_backward_q'), entry: 'attention_rows_backward_q', constants: { HD: d.D } },
       uniforms: u,
-      bindings: [q, k, v, keyMask, stats, out, dOut, grads.dQ, q, k, v, dOut],
+      bindings: [q, k, v, keyMask, stats, dOut, out, grads.dQ],
       workgroups: [Math.ceil((d.B * d.T * d.H) / ROWS_PER_WORKGROUP)],
     });
     rec.dispatch({
       label: `attention backward dK dV ${grads.dK.label}`,
-      pipeline: { shaders: [...SHADERS, 'attention_rows_common', 'attention_rows_backward_kv'], entry: 'attention_rows_backward_kv', constants: { HD: d.D } },
+      pipeline: { shaders: rowsShaders(d, 'attention_rows_backward_kv'), entry: 'attention_rows_backward_kv', constants: { HD: d.D } },
       uniforms: u,
-      bindings: [q, k, v, keyMask, stats, dOut, grads.dK, grads.dV, q, k, v, dOut],
+      bindings: [q, k, v, keyMask, stats, dOut, grads.dK, grads.dV],
       workgroups: [Math.ceil((d.B * d.S * d.KV) / ROWS_PER_WORKGROUP)],
     });
     return;
