@@ -10,7 +10,7 @@ import type { Tensor } from '../src/gpu/tensor.ts';
 import { quantizeQ4_K, quantizeQ8_0 } from '../src/io/ggml-quantize.ts';
 import { linearForward } from '../src/kernels/matmul.ts';
 import { uniform } from './kernels.ts';
-import { timePerIteration, type TimingOptions } from './timing.ts';
+import { timeInTurn, type TimingOptions } from './timing.ts';
 
 export const DECODE_TYPES = { q4_k: quantizeQ4_K, q8_0: quantizeQ8_0 } as const;
 export type DecodeType = keyof typeof DECODE_TYPES;
@@ -61,16 +61,18 @@ export async function runDecodeCase(gpu: Gpu, dtype: DecodeType, c: number, foot
   const drain = () => gpu.sync('decode benchmark');
   const kept = gpu.rowsMatmul;
   try {
-    const measure = async (rows: boolean) => {
-      gpu.rowsMatmul = rows;
-      next = 0;
-      step();
+    // Both kernels timed in turn (timeInTurn), each its fastest round.
+    const on = (rows: boolean) => ({ step: () => ((gpu.rowsMatmul = rows), step()), drain });
+    const output = async (rows: boolean) => {
+      on(rows).step();
       await drain();
-      const out = await gpu.pool.readF32(y);
-      return { out, gbs: raw.length / (await timePerIteration(step, drain, timing) * 1e6) };
+      return gpu.pool.readF32(y);
     };
-    const general = await measure(false);
-    const rows = await measure(true);
+    const generalOut = await output(false);
+    const rowsOut = await output(true);
+    const [generalMs, rowsMs] = await timeInTurn([on(false), on(true)], timing);
+    const general = { out: generalOut, gbs: raw.length / (generalMs * 1e6) };
+    const rows = { out: rowsOut, gbs: raw.length / (rowsMs * 1e6) };
     return {
       name: `decode x·Wᵀ ${dtype}`, dtype, shape: { M: 1, K: k, N: n }, weight_bytes: raw.length, copies,
       gbs: rows.gbs, general_gbs: general.gbs, vs_general: rows.gbs / general.gbs,
